@@ -1,0 +1,112 @@
+"""Jupyter configuration of the ChatMore quick start (``make run``).
+
+``make run`` starts ``chatmore --config jupyter_config.py lab``. Every ChatMore setting is
+a trait of ``ChatMoreApp``; each is listed below with its environment name and default.
+A value set here wins over the environment.
+"""
+
+c = get_config()  # noqa: F821  (provided by traitlets when Jupyter loads this file)
+
+# -- the quick start --------------------------------------------------------------------
+# The built-in demo provider and its three demo models, so that nothing needs a key.
+c.ChatMoreApp.demo = True
+
+# Offline by design: JupyterLab never phones home for news, updates or extensions.
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+c.LabApp.extension_manager = "readonly"
+
+# -- every ChatMore setting (uncomment to change) --------------------------------------
+
+# -- begin settings --
+# Folder for the SQLite database and generated keys; empty means <Jupyter data
+# dir>/chatmore. Environment: CHATMORE_DATA_DIR.
+# c.ChatMoreApp.data_dir = ''
+
+# Database: a SQLAlchemy URL or a MySQL DSN (user:pass@tcp(host:3306)/chat); empty means
+# SQLite in the data directory. Environment: CHATMORE_DB_URL, MYSQL_DSN.
+# c.ChatMoreApp.db_url = ''
+
+# Threads (and pooled connections) that run database work off the event loop.
+# Environment: CHATMORE_DB_THREADS.
+# c.ChatMoreApp.db_threads = 8
+
+# Access token lifetime. Environment: JWT_ACCESS_TTL.
+# c.ChatMoreApp.jwt_access_ttl = '15m'
+
+# Refresh token lifetime. Environment: JWT_REFRESH_TTL.
+# c.ChatMoreApp.jwt_refresh_ttl = '336h'
+
+# Stream ticket lifetime. Environment: JWT_STREAM_TTL.
+# c.ChatMoreApp.jwt_stream_ttl = '60s'
+
+# The iss claim of tokens. Environment: JWT_ISSUER.
+# c.ChatMoreApp.jwt_issuer = 'chatmore'
+
+# The aud claim. Environment: JWT_AUDIENCE.
+# c.ChatMoreApp.jwt_audience = 'chatmore'
+
+# PEM file of the RSA signing key; empty means a key generated into the data directory
+# on first start. Environment: JWT_PRIVATE_KEY_FILE.
+# c.ChatMoreApp.jwt_private_key_file = ''
+
+# Keys that encrypt provider API keys, as comma-separated kid:base64 pairs (32 bytes
+# each), the first one active; empty means a key generated into the data directory on
+# first start. Environment: CHATMORE_SECRET_KEY.
+# c.ChatMoreApp.secret_key = ''
+
+# Whether POST auth/register creates accounts. Environment: AUTH_ALLOW_SELF_REGISTER.
+# c.ChatMoreApp.allow_self_register = False
+
+# Failed logins in a row that lock an account. Environment: AUTH_LOCKOUT_THRESHOLD.
+# c.ChatMoreApp.lockout_threshold = 5
+
+# How long a locked account stays locked. Environment: AUTH_LOCKOUT_DURATION.
+# c.ChatMoreApp.lockout_duration = '15m'
+
+# bcrypt work factor. Environment: BCRYPT_COST.
+# c.ChatMoreApp.bcrypt_cost = 12
+
+# Origins (comma-separated) allowed to call the API from a browser. Environment:
+# CORS_ALLOWED_ORIGINS.
+# c.ChatMoreApp.cors_allowed_origins = ''
+
+# Secure flag of the refresh cookie: auto (when the request is https), true or false.
+# Environment: COOKIE_SECURE.
+# c.ChatMoreApp.cookie_secure = 'auto'
+
+# SameSite of the refresh cookie: Lax, Strict or None. Environment: COOKIE_SAMESITE.
+# c.ChatMoreApp.cookie_samesite = 'Lax'
+
+# Whether provider base URLs may resolve to loopback or private addresses (link-local
+# and cloud metadata addresses are always refused). Environment:
+# CHATMORE_PROVIDER_ALLOW_PRIVATE.
+# c.ChatMoreApp.provider_allow_private = True
+
+# Time allowed to connect to a provider. Environment: CHATMORE_PROVIDER_CONNECT_TIMEOUT.
+# c.ChatMoreApp.provider_connect_timeout = '10s'
+
+# Time allowed from the request to the first streamed token. Environment:
+# CHATMORE_PROVIDER_FIRST_TOKEN_TIMEOUT.
+# c.ChatMoreApp.provider_first_token_timeout = '60s'
+
+# Longest silence allowed between two chunks of a stream. Environment:
+# CHATMORE_PROVIDER_IDLE_TIMEOUT.
+# c.ChatMoreApp.provider_idle_timeout = '30s'
+
+# Requests one model may have in flight at once; more wait their turn. Environment:
+# CHATMORE_MODEL_CONCURRENCY.
+# c.ChatMoreApp.model_concurrency = 16
+
+# Longest silence on a turn's event stream before a keep-alive comment line.
+# Environment: CHATMORE_SSE_HEARTBEAT.
+# c.ChatMoreApp.sse_heartbeat = '10s'
+
+# A bearer token with which a Prometheus scraper reads chatmore/metrics (admins can
+# always read them); empty means admins only. Environment: CHATMORE_METRICS_TOKEN.
+# c.ChatMoreApp.metrics_token = ''
+
+# Debugging only: include prompts and replies in the logs. Environment:
+# CHATMORE_LOG_CONTENT.
+# c.ChatMoreApp.log_content = False
+# -- end settings --
