@@ -1,0 +1,161 @@
+-- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
+-- Regenerate with: chatmore db ddl > schema/mysql.sql
+-- Alembic revision: 0003
+
+CREATE TABLE models (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	name VARCHAR(200) NOT NULL,
+	provider_name VARCHAR(100) NOT NULL DEFAULT '',
+	base_url VARCHAR(1000) NOT NULL,
+	upstream_model VARCHAR(200) NOT NULL,
+	api_key_enc TEXT,
+	api_key_hint VARCHAR(8),
+	default_params JSON NOT NULL,
+	enabled BOOL NOT NULL DEFAULT '1',
+	notes TEXT,
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_models PRIMARY KEY (id),
+	CONSTRAINT uq_models_name UNIQUE (name)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE users (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	email VARCHAR(254) NOT NULL,
+	display_name VARCHAR(200) NOT NULL DEFAULT '',
+	password_hash VARCHAR(100) NOT NULL,
+	`role` VARCHAR(16) NOT NULL DEFAULT 'user',
+	failed_attempts INTEGER NOT NULL DEFAULT '0',
+	locked_until DATETIME(6),
+	is_active BOOL NOT NULL DEFAULT '1',
+	last_login_at DATETIME(6),
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_users PRIMARY KEY (id),
+	CONSTRAINT uq_users_email UNIQUE (email)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE conversations (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	user_id BIGINT NOT NULL,
+	title VARCHAR(300) NOT NULL DEFAULT '',
+	tags JSON NOT NULL,
+	metadata JSON NOT NULL,
+	system_prompt MEDIUMTEXT,
+	archived_at DATETIME(6),
+	last_message_at DATETIME(6) NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_conversations PRIMARY KEY (id),
+	CONSTRAINT fk_conversations_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_conversations_user_id_last_message_at_id ON conversations (user_id, last_message_at, id);
+
+CREATE TABLE refresh_tokens (
+	jti VARCHAR(64) NOT NULL,
+	user_id BIGINT NOT NULL,
+	family_id VARCHAR(64) NOT NULL,
+	issued_at DATETIME(6) NOT NULL,
+	expires_at DATETIME(6) NOT NULL,
+	revoked_at DATETIME(6),
+	replaced_by VARCHAR(64),
+	user_agent VARCHAR(300),
+	ip VARCHAR(64),
+	CONSTRAINT pk_refresh_tokens PRIMARY KEY (jti),
+	CONSTRAINT fk_refresh_tokens_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_refresh_tokens_family_id ON refresh_tokens (family_id);
+
+CREATE INDEX ix_refresh_tokens_user_id_revoked_at ON refresh_tokens (user_id, revoked_at);
+
+CREATE TABLE turns (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	conversation_id BIGINT NOT NULL,
+	user_id BIGINT NOT NULL,
+	mode VARCHAR(16) NOT NULL,
+	input_text MEDIUMTEXT NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	finished_at DATETIME(6),
+	CONSTRAINT pk_turns PRIMARY KEY (id),
+	CONSTRAINT fk_turns_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
+	CONSTRAINT fk_turns_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_turns_conversation_id_id ON turns (conversation_id, id);
+
+CREATE INDEX ix_turns_user_id_created_at ON turns (user_id, created_at);
+
+CREATE TABLE windows (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	conversation_id BIGINT NOT NULL,
+	model_id BIGINT NOT NULL,
+	name VARCHAR(200) NOT NULL DEFAULT '',
+	params JSON NOT NULL,
+	system_prompt MEDIUMTEXT,
+	sort_order INTEGER NOT NULL DEFAULT '0',
+	created_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_windows PRIMARY KEY (id),
+	CONSTRAINT fk_windows_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
+	CONSTRAINT fk_windows_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE RESTRICT
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_windows_conversation_id_sort_order ON windows (conversation_id, sort_order);
+
+CREATE TABLE messages (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	conversation_id BIGINT NOT NULL,
+	window_id BIGINT NOT NULL,
+	turn_id BIGINT,
+	`role` VARCHAR(16) NOT NULL,
+	content MEDIUMTEXT NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_messages PRIMARY KEY (id),
+	CONSTRAINT fk_messages_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
+	CONSTRAINT fk_messages_window_id_windows FOREIGN KEY(window_id) REFERENCES windows (id) ON DELETE CASCADE,
+	CONSTRAINT fk_messages_turn_id_turns FOREIGN KEY(turn_id) REFERENCES turns (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_messages_turn_id_window_id ON messages (turn_id, window_id);
+
+CREATE INDEX ix_messages_window_id_id ON messages (window_id, id);
+
+CREATE TABLE turn_results (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	turn_id BIGINT NOT NULL,
+	window_id BIGINT NOT NULL,
+	model_id BIGINT NOT NULL,
+	user_id BIGINT NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	error_code VARCHAR(64),
+	error_message VARCHAR(500),
+	finish_reason VARCHAR(32),
+	prompt_tokens INTEGER,
+	completion_tokens INTEGER,
+	total_tokens INTEGER,
+	ttft_ms INTEGER,
+	latency_ms INTEGER,
+	decode_ms INTEGER,
+	event_log JSON,
+	created_at DATETIME(6) NOT NULL,
+	started_at DATETIME(6),
+	finished_at DATETIME(6),
+	CONSTRAINT pk_turn_results PRIMARY KEY (id),
+	CONSTRAINT uq_turn_results_turn_id_window_id UNIQUE (turn_id, window_id),
+	CONSTRAINT fk_turn_results_turn_id_turns FOREIGN KEY(turn_id) REFERENCES turns (id) ON DELETE CASCADE,
+	CONSTRAINT fk_turn_results_window_id_windows FOREIGN KEY(window_id) REFERENCES windows (id) ON DELETE CASCADE,
+	CONSTRAINT fk_turn_results_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE RESTRICT,
+	CONSTRAINT fk_turn_results_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_turn_results_model_id_created_at ON turn_results (model_id, created_at);
+
+CREATE INDEX ix_turn_results_stats_latency ON turn_results (status, model_id, latency_ms, created_at, user_id, ttft_ms, decode_ms, prompt_tokens, completion_tokens, total_tokens);
+
+CREATE INDEX ix_turn_results_stats_ttft ON turn_results (status, model_id, ttft_ms, created_at, user_id);
+
+CREATE INDEX ix_turn_results_user_id_created_at_model_id ON turn_results (user_id, created_at, model_id);
+
+CREATE INDEX ix_turn_results_user_id_id ON turn_results (user_id, id);

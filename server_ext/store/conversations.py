@@ -1,0 +1,142 @@
+"""Queries on conversations and their windows. Every query takes the caller's user id:
+another user's conversation is simply not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from .db import utcnow
+from .tables import conversations, models, windows
+
+WINDOW_COLUMNS = (
+    windows.c.id,
+    windows.c.conversation_id,
+    windows.c.model_id,
+    windows.c.name,
+    windows.c.params,
+    windows.c.system_prompt,
+    windows.c.sort_order,
+    windows.c.created_at,
+    models.c.name.label("model_name"),
+    models.c.default_params.label("model_default_params"),
+    models.c.enabled.label("model_enabled"),
+)
+
+
+def insert_conversation(
+    conn: Connection,
+    *,
+    user_id: int,
+    title: str,
+    system_prompt: str | None,
+    tags: list[str],
+    metadata: dict[str, Any],
+    window_specs: list[dict[str, Any]],
+) -> int:
+    now = utcnow()
+    conversation_id = conn.execute(
+        insert(conversations).values(
+            user_id=user_id,
+            title=title,
+            system_prompt=system_prompt,
+            tags=tags,
+            metadata=metadata,
+            last_message_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key[0]
+    conn.execute(
+        insert(windows),
+        [
+            {**spec, "conversation_id": conversation_id, "sort_order": i, "created_at": now}
+            for i, spec in enumerate(window_specs)
+        ],
+    )
+    return int(conversation_id)
+
+
+def get_conversation(
+    conn: Connection, user_id: int, conversation_id: int
+) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            select(conversations).where(
+                conversations.c.id == conversation_id, conversations.c.user_id == user_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    found = dict(row)
+    found["windows"] = windows_of(conn, [conversation_id])[conversation_id]
+    return found
+
+
+def windows_of(conn: Connection, conversation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {cid: [] for cid in conversation_ids}
+    rows = conn.execute(
+        select(*WINDOW_COLUMNS)
+        .join(models, models.c.id == windows.c.model_id)
+        .where(windows.c.conversation_id.in_(conversation_ids))
+        .order_by(windows.c.conversation_id, windows.c.sort_order, windows.c.id)
+    ).mappings()
+    for row in rows:
+        found[row["conversation_id"]].append(dict(row))
+    return found
+
+
+def list_conversations(
+    conn: Connection,
+    user_id: int,
+    *,
+    archived: str,
+    limit: int,
+    after: tuple[dt.datetime, int] | None,
+) -> list[dict[str, Any]]:
+    """A page of the user's conversations, most recently active first. ``archived`` is
+    "no" (hide archived), "only" or "all". ``after`` is the (last_message_at, id) of the
+    last row of the previous page."""
+    query = select(conversations).where(conversations.c.user_id == user_id)
+    if archived == "no":
+        query = query.where(conversations.c.archived_at.is_(None))
+    elif archived == "only":
+        query = query.where(conversations.c.archived_at.is_not(None))
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(
+                conversations.c.last_message_at < at,
+                and_(conversations.c.last_message_at == at, conversations.c.id < last_id),
+            )
+        )
+    query = query.order_by(
+        conversations.c.last_message_at.desc(), conversations.c.id.desc()
+    ).limit(limit)
+    rows = [dict(row) for row in conn.execute(query).mappings()]
+    by_id = windows_of(conn, [row["id"] for row in rows]) if rows else {}
+    for row in rows:
+        row["windows"] = by_id[row["id"]]
+    return rows
+
+
+def update_conversation(
+    conn: Connection, user_id: int, conversation_id: int, changes: dict[str, Any]
+) -> bool:
+    result = conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id, conversations.c.user_id == user_id)
+        .values(**changes, updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def count_conversations(conn: Connection, user_id: int) -> int:
+    return conn.execute(
+        select(func.count()).select_from(conversations).where(conversations.c.user_id == user_id)
+    ).scalar_one()

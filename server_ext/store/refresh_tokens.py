@@ -1,0 +1,120 @@
+"""Queries on refresh tokens: stored by jti, grouped in families, rotated atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import Connection, insert, select, update
+
+from .db import utcnow
+from .tables import refresh_tokens
+
+
+class Rotation(Enum):
+    ROTATED = "rotated"  # the token was current; it now points at its successor
+    REUSED = "reused"  # the token had already been rotated: its family is now revoked
+    REVOKED = "revoked"  # logged out, or revoked with its family or user
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+def insert_token(
+    conn: Connection,
+    *,
+    jti: str,
+    user_id: int,
+    family_id: str,
+    expires_at: dt.datetime,
+    user_agent: str | None,
+    ip: str | None,
+) -> None:
+    conn.execute(
+        insert(refresh_tokens).values(
+            jti=jti,
+            user_id=user_id,
+            family_id=family_id,
+            issued_at=utcnow(),
+            expires_at=expires_at,
+            user_agent=(user_agent or "")[:300] or None,
+            ip=(ip or "")[:64] or None,
+        )
+    )
+
+
+def rotate(
+    conn: Connection,
+    *,
+    old_jti: str,
+    user_id: int,
+    new_jti: str,
+    new_expires_at: dt.datetime,
+    user_agent: str | None,
+    ip: str | None,
+) -> tuple[Rotation, str | None]:
+    """Replace ``old_jti`` by ``new_jti`` in one transaction. Returns the outcome and
+    the family id. Only one of two concurrent rotations of a token can win: the
+    conditional UPDATE below is the arbiter on every database."""
+    now = utcnow()
+    won = conn.execute(
+        update(refresh_tokens)
+        .where(
+            refresh_tokens.c.jti == old_jti,
+            refresh_tokens.c.user_id == user_id,
+            refresh_tokens.c.revoked_at.is_(None),
+            refresh_tokens.c.expires_at > now,
+        )
+        .values(revoked_at=now, replaced_by=new_jti)
+    ).rowcount
+    row = (
+        conn.execute(
+            select(refresh_tokens).where(
+                refresh_tokens.c.jti == old_jti, refresh_tokens.c.user_id == user_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return Rotation.UNKNOWN, None
+    family = row["family_id"]
+    if won == 1:
+        insert_token(
+            conn,
+            jti=new_jti,
+            user_id=user_id,
+            family_id=family,
+            expires_at=new_expires_at,
+            user_agent=user_agent,
+            ip=ip,
+        )
+        return Rotation.ROTATED, family
+    if row["replaced_by"] is not None:
+        # A rotated token came back: whoever holds it, the family is compromised.
+        revoke_family(conn, family)
+        return Rotation.REUSED, family
+    if row["revoked_at"] is not None:
+        return Rotation.REVOKED, family
+    return Rotation.EXPIRED, family
+
+
+def revoke_family(conn: Connection, family_id: str) -> int:
+    return conn.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def revoke_user(conn: Connection, user_id: int) -> int:
+    return conn.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def family_of(conn: Connection, jti: str) -> str | None:
+    return conn.execute(
+        select(refresh_tokens.c.family_id).where(refresh_tokens.c.jti == jti)
+    ).scalar_one_or_none()

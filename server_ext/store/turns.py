@@ -1,0 +1,300 @@
+"""Queries of a turn's life: its rows written when it starts, checkpointed while it
+streams, finalised once, and read back for history and replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+
+from .db import utcnow
+from .tables import conversations, messages, models, turn_results, turns, windows
+
+ACTIVE = ("queued", "streaming")
+FINAL = ("succeeded", "failed", "cancelled")
+
+
+def turn_owner(conn: Connection, turn_id: int) -> int | None:
+    return conn.execute(select(turns.c.user_id).where(turns.c.id == turn_id)).scalar_one_or_none()
+
+
+def has_turns(conn: Connection, conversation_id: int) -> bool:
+    found = conn.execute(
+        select(turns.c.id).where(turns.c.conversation_id == conversation_id).limit(1)
+    ).first()
+    return found is not None
+
+
+def lock_conversation(conn: Connection, conversation_id: int) -> None:
+    """Hold the conversation's row until the transaction ends, so that two turns of one
+    conversation are stored one after the other: the second then sees the first's
+    results when it checks for busy windows (MySQL's repeatable reads would otherwise
+    show it a snapshot without them; SQLite's write transactions are serial anyway)."""
+    conn.execute(
+        select(conversations.c.id).where(conversations.c.id == conversation_id).with_for_update()
+    ).first()
+
+
+def busy_windows(conn: Connection, window_ids: list[int]) -> set[int]:
+    rows = conn.execute(
+        select(turn_results.c.window_id).where(
+            turn_results.c.window_id.in_(window_ids), turn_results.c.status.in_(ACTIVE)
+        )
+    )
+    return {row.window_id for row in rows}
+
+
+def models_by_id(conn: Connection, model_ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = conn.execute(select(models).where(models.c.id.in_(model_ids))).mappings()
+    return {row["id"]: dict(row) for row in rows}
+
+
+def chains(conn: Connection, window_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Each window's context as sent upstream: its user messages and the assistant
+    replies that succeeded, in order (failed or unfinished replies are left out)."""
+    found: dict[int, list[dict[str, str]]] = {wid: [] for wid in window_ids}
+    rows = conn.execute(
+        select(messages.c.window_id, messages.c.role, messages.c.content)
+        .select_from(
+            messages.outerjoin(
+                turn_results,
+                and_(
+                    turn_results.c.turn_id == messages.c.turn_id,
+                    turn_results.c.window_id == messages.c.window_id,
+                ),
+            )
+        )
+        .where(
+            messages.c.window_id.in_(window_ids),
+            or_(
+                messages.c.role != "assistant",
+                turn_results.c.status == "succeeded",
+            ),
+        )
+        .order_by(messages.c.window_id, messages.c.id)
+    )
+    for row in rows:
+        found[row.window_id].append({"role": row.role, "content": row.content})
+    return found
+
+
+def insert_turn(
+    conn: Connection,
+    *,
+    conversation_id: int,
+    user_id: int,
+    mode: str,
+    content: str,
+    targets: list[dict[str, Any]],
+    at: dt.datetime | None = None,
+) -> tuple[int, dt.datetime, dict[int, dict[str, int]]]:
+    """The turn, each target window's user message, an empty assistant message and a
+    queued result, all dated ``at`` (when the user sent it; now by default). ``targets``
+    are window rows (id, model_id). Returns the turn id, its time, and per window the
+    ids {"result_id", "message_id"}."""
+    now = at or utcnow()
+    turn_id = int(
+        conn.execute(
+            insert(turns).values(
+                conversation_id=conversation_id,
+                user_id=user_id,
+                mode=mode,
+                input_text=content,
+                status="running",
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+    )
+    ids: dict[int, dict[str, int]] = {}
+    for window in targets:
+        base = {"conversation_id": conversation_id, "window_id": window["id"], "turn_id": turn_id}
+        conn.execute(insert(messages).values(**base, role="user", content=content, created_at=now))
+        message_id = conn.execute(
+            insert(messages).values(**base, role="assistant", content="", created_at=now)
+        ).inserted_primary_key[0]
+        result_id = conn.execute(
+            insert(turn_results).values(
+                turn_id=turn_id,
+                window_id=window["id"],
+                model_id=window["model_id"],
+                user_id=user_id,
+                status="queued",
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+        ids[window["id"]] = {"result_id": int(result_id), "message_id": int(message_id)}
+    conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_message_at=now, updated_at=now)
+    )
+    return turn_id, now, ids
+
+
+# -- while streaming -----------------------------------------------------------------------
+
+_CHECKPOINT_RESULT = (
+    update(turn_results)
+    .where(turn_results.c.id == bindparam("rid"), turn_results.c.status.in_(ACTIVE))
+    .values(
+        status=bindparam("status"),
+        started_at=bindparam("started_at"),
+        event_log=bindparam("event_log"),
+    )
+)
+
+
+def checkpoint(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """Save the partial text and progress of streaming results, all in one transaction.
+    Each item: rid, mid, status, started_at, event_log, content. A result that has been
+    finalised meanwhile is left alone (its final text is already written)."""
+    if not items:
+        return
+    conn.execute(_CHECKPOINT_RESULT, items)
+    still_active = select(turn_results.c.id).where(
+        turn_results.c.id == bindparam("rid"), turn_results.c.status.in_(ACTIVE)
+    )
+    conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("mid"), still_active.exists())
+        .values(content=bindparam("content")),
+        items,
+    )
+
+
+def finalize_result(
+    conn: Connection, *, result_id: int, message_id: int, content: str, values: dict[str, Any]
+) -> None:
+    """Write a result's outcome and its reply text, once."""
+    conn.execute(update(turn_results).where(turn_results.c.id == result_id).values(**values))
+    conn.execute(update(messages).where(messages.c.id == message_id).values(content=content))
+
+
+def finish_turn(conn: Connection, turn_id: int) -> None:
+    conn.execute(
+        update(turns).where(turns.c.id == turn_id).values(status="done", finished_at=utcnow())
+    )
+
+
+def recover_interrupted(conn: Connection) -> int:
+    """After a crash: results left queued or streaming become failed INTERRUPTED, their
+    checkpointed text kept; their turns are done. Returns how many results changed."""
+    now = utcnow()
+    changed = conn.execute(
+        update(turn_results)
+        .where(turn_results.c.status.in_(ACTIVE))
+        .values(
+            status="failed",
+            error_code="INTERRUPTED",
+            error_message="the server stopped while this reply was streaming",
+            finished_at=now,
+        )
+    ).rowcount
+    conn.execute(
+        update(turns).where(turns.c.status == "running").values(status="done", finished_at=now)
+    )
+    return changed
+
+
+# -- reading back --------------------------------------------------------------------------
+
+RESULT_COLUMNS = (
+    turn_results.c.id.label("result_id"),
+    turn_results.c.turn_id,
+    turn_results.c.window_id,
+    turn_results.c.model_id,
+    turn_results.c.status,
+    turn_results.c.error_code,
+    turn_results.c.error_message,
+    turn_results.c.finish_reason,
+    turn_results.c.prompt_tokens,
+    turn_results.c.completion_tokens,
+    turn_results.c.total_tokens,
+    turn_results.c.ttft_ms,
+    turn_results.c.latency_ms,
+    turn_results.c.decode_ms,
+    turn_results.c.created_at,
+    turn_results.c.started_at,
+    turn_results.c.finished_at,
+)
+
+
+# A result and its reply are the assistant message of the same turn and window.
+REPLY_OF_RESULT = and_(
+    messages.c.turn_id == turn_results.c.turn_id,
+    messages.c.window_id == turn_results.c.window_id,
+    messages.c.role == "assistant",
+)
+
+
+def get_turn(conn: Connection, user_id: int, turn_id: int) -> dict[str, Any] | None:
+    """A turn of the user's with its results and reply texts (for detail and replay)."""
+    row = (
+        conn.execute(select(turns).where(turns.c.id == turn_id, turns.c.user_id == user_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    turn = dict(row)
+    results = conn.execute(
+        select(*RESULT_COLUMNS, turn_results.c.event_log, messages.c.content.label("reply"))
+        .select_from(turn_results.outerjoin(messages, REPLY_OF_RESULT))
+        .where(turn_results.c.turn_id == turn_id)
+        .order_by(turn_results.c.id)
+    ).mappings()
+    turn["results"] = [dict(r) for r in results]
+    return turn
+
+
+def history(
+    conn: Connection,
+    conversation_id: int,
+    window_ids: list[int],
+    *,
+    before: int | None,
+    limit: int,
+) -> dict[int, list[dict[str, Any]]]:
+    """The last ``limit`` messages of each window (before message id ``before``), in
+    order, assistant ones with their result's metadata."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for window_id in window_ids:
+        query = (
+            select(
+                messages.c.id,
+                messages.c.turn_id,
+                messages.c.role,
+                messages.c.content,
+                messages.c.created_at,
+                *[c for c in RESULT_COLUMNS if c.name not in ("turn_id", "window_id")],
+            )
+            .select_from(messages.outerjoin(turn_results, REPLY_OF_RESULT))
+            .where(
+                messages.c.conversation_id == conversation_id,
+                messages.c.window_id == window_id,
+            )
+            .order_by(messages.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(messages.c.id < before)
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+        rows.reverse()
+        found[window_id] = rows
+    return found
+
+
+def window_ids_of(conn: Connection, conversation_id: int) -> list[int]:
+    rows = conn.execute(
+        select(windows.c.id)
+        .where(windows.c.conversation_id == conversation_id)
+        .order_by(windows.c.sort_order, windows.c.id)
+    )
+    return [row.id for row in rows]
+
+
+def count_results(conn: Connection, turn_id: int) -> int:
+    return conn.execute(
+        select(func.count()).select_from(turn_results).where(turn_results.c.turn_id == turn_id)
+    ).scalar_one()
