@@ -1,0 +1,73 @@
+"""``chatmore/streams/*``: stream tickets (and the SSE stream of a turn)."""
+
+from __future__ import annotations
+
+from tornado.iostream import StreamClosedError
+
+from ..errors import validation
+from ..metrics import SSE_STREAMS
+from ..streaming.events import HEARTBEAT
+from .auth_decorators import authenticated
+from .base import ApiHandler
+
+
+class TicketHandler(ApiHandler):
+    @authenticated()
+    async def post(self) -> None:
+        body = self.json_body()
+        ticket = await self.runtime.auth.issue_ticket(self.user, body.get("turn_id"))
+        self.send({"stream_token": ticket.token, "expires_in": int(ticket.ttl)})
+
+
+class TurnStreamHandler(ApiHandler):
+    streaming = True
+
+    """``GET streams/turn/{id}?st=…&last_event_id=…``: the turn's events as SSE.
+
+    Authenticated by a stream ticket (single use, bound to the turn and its owner). A
+    client resumes after the last id it saw, by query or ``Last-Event-ID`` header; it
+    disconnecting does not stop the turn.
+    """
+
+    async def get(self, turn_id: str) -> None:
+        turn = int(turn_id)
+        after = self._last_event_id()  # checked before the ticket is spent
+        user = await self.runtime.auth.redeem_ticket(self.get_query_argument("st", None), turn)
+        # DESIGN §8: a comment line at least every 15 s, also while a provider stalls.
+        heartbeat = self.runtime.settings.sse_heartbeat
+        events = self.runtime.conversations.events(turn, user.id, after, heartbeat)
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        self.write(": stream\n\n")
+        SSE_STREAMS.inc()
+        try:
+            await self.flush()
+            async for item in events:
+                self.write(HEARTBEAT if item is None else item.sse)
+                await self.flush()
+        except StreamClosedError:
+            pass  # the client went away; the turn goes on
+        finally:
+            SSE_STREAMS.dec()
+            await events.aclose()
+        if not self._finished:
+            self.finish()
+
+    def _last_event_id(self) -> int:
+        raw = self.get_query_argument("last_event_id", None) or self.request.headers.get(
+            "Last-Event-ID"
+        )
+        if not raw:
+            return 0
+        try:
+            value = int(raw)
+        except ValueError:
+            raise validation("last_event_id must be a whole number") from None
+        if value < 0:
+            raise validation("last_event_id must not be negative")
+        return value
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.clear_header("Cache-Control")
