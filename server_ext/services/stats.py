@@ -1,0 +1,113 @@
+"""Usage statistics per model: the contract of ``GET chatmore/api/stats/usage``.
+
+Which results count
+    Rows of ``turn_results`` whose status is final — ``succeeded``, ``failed`` or
+    ``cancelled``; ``queued`` and ``streaming`` ones are in flight and not counted. Filters:
+    ``start`` (inclusive) and ``end`` (exclusive) on ``created_at`` (naive UTC; a date
+    given as ``to`` is its midnight, so ``from=2026-03-01&to=2026-04-01`` is March), an
+    optional ``model_id``, and the scope: one user's results (``turn_results.user_id``)
+    or, for admins, everyone's (``user_id`` None).
+
+Groups
+    Per model, or per model and UTC day of ``created_at`` (``by_day``). Groups without a
+    counted row are absent: an empty range gives an empty list. Rows come ordered by model
+    id, then day.
+
+Figures of a group (keys of each row)
+    ``model_id``, ``model_name``, ``day`` (a ``datetime.date``, only by day);
+    ``calls`` = ``succeeded`` + ``failed`` + ``cancelled`` (counts);
+    ``success_rate`` = succeeded / (succeeded + failed), None when that is 0 —
+    a cancellation is the user's choice, not the model's failure;
+    ``latency_ms_avg|p50|p95`` and ``ttft_ms_avg|p50|p95``: over the succeeded rows where
+    the value is not null, None when there are none (so a model whose calls all failed has
+    counts, a success rate of 0.0 and no timings);
+    ``prompt_tokens``, ``completion_tokens``, ``total_tokens``: sums over all counted rows,
+    nulls skipped, None when no counted row reported that count;
+    ``output_tokens_per_s`` = sum(completion_tokens) / (sum(decode_ms) / 1000) over the
+    succeeded rows with ``decode_ms`` > 0 and ``completion_tokens`` not null — ``decode_ms``
+    is the time from the first to the last streamed delta, so a single-chunk reply (0 or
+    null) has no rate — None when there is no such row.
+
+    Averages and rates are floats. Percentiles are exact over the selected rows and equal
+    to pandas' default ``Series.quantile(q)`` (linear interpolation), on every backend.
+
+Consistency
+    The totals and the two timing histograms are read by three queries at once, each in its
+    own transaction: a result finalised in between may show in one and not yet in another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import validation
+from ..store import stats as store
+from ..store.db import Database
+from .query_args import parse_id, parse_range
+
+GROUP_BY = ("model", "day")
+QUERY_PARAMETERS = ("from", "to", "model_id", "group_by")
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    """The parsed query string of the usage endpoint (the scope comes from the caller)."""
+
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    model_id: int | None = None
+    by_day: bool = False
+
+
+class StatsService:
+    """Usage statistics, read off the event loop."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def usage(
+        self,
+        *,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        model_id: int | None,
+        user_id: int | None,
+        by_day: bool,
+    ) -> list[dict[str, Any]]:
+        """The usage rows (see the module docstring); ``user_id`` None is everyone."""
+        f = store.UsageFilter(
+            start=start, end=end, model_id=model_id, user_id=user_id, by_day=by_day
+        )
+        # Three independent scans: run at once on three pooled connections (SQLite in WAL
+        # mode reads concurrently; both drivers release the GIL while the database works).
+        totals, latency, ttft = await asyncio.gather(
+            self._db.read(store.usage_totals, f),
+            self._db.read(store.value_summaries, f, "latency_ms"),
+            self._db.read(store.value_summaries, f, "ttft_ms"),
+        )
+        return store.combine(totals, latency, ttft, by_day)
+
+
+def parse_usage_query(args: dict[str, str]) -> UsageQuery:
+    """Validate the query string: ``from`` and ``to`` as ISO 8601 dates or date-times (UTC
+    unless they carry an offset; ``Z`` accepted; a date means its midnight), ``model_id`` a
+    positive integer, ``group_by`` ``model`` (default) or ``day``. Empty values count as
+    absent. Raises VALIDATION_FAILED naming the parameter."""
+    unknown = sorted(set(args) - set(QUERY_PARAMETERS))
+    if unknown:
+        raise validation(
+            f"unknown parameter {unknown[0]!r}; expected {', '.join(QUERY_PARAMETERS)}",
+            field=unknown[0],
+        )
+    start, end = parse_range(args)
+    group_by = (args.get("group_by") or "model").strip()
+    if group_by not in GROUP_BY:
+        raise validation(
+            f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}", field="group_by"
+        )
+    return UsageQuery(
+        start=start, end=end, model_id=parse_id(args, "model_id"), by_day=group_by == "day"
+    )
