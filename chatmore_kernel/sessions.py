@@ -1,0 +1,232 @@
+""":class:`Session`: one signed-in connection to a ChatMore server, and its calls.
+
+The module-level functions of ``chatmore_kernel`` are these methods on the default
+session. Every call raises :class:`~chatmore_kernel.errors.ChatMoreError` on failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from . import catalog
+from .boards import open_board
+from .catalog import ModelRef
+from .config import find_credentials, server_url
+from .conversation_list import conversations_frame, list_conversations
+from .http import ApiClient
+from .query import TimeLike, id_param, iso_time
+from .result_frames import results_frame, turns_frame
+from .single_turn import ask as _ask
+from .usage import usage_frame
+
+
+def _conversation_id(value: Any) -> int | None:
+    """An id, or anything with a ``conversation_id`` (a board)."""
+    value = getattr(value, "conversation_id", value)
+    return id_param(value, "conversation")
+
+
+class Session:
+    """A signed-in connection: ``url`` (the server), ``user`` (the account, a dict)."""
+
+    def __init__(
+        self, url: str | None = None, email: str | None = None, password: str | None = None
+    ) -> None:
+        base = server_url(url)
+        credentials = find_credentials(email, password)
+        self._api = ApiClient(base, credentials.email, credentials.password)
+
+    @property
+    def url(self) -> str:
+        return self._api.url
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return dict(self._api.user)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._api.closed else self._api.user.get("email", "?")
+        return f"<chatmore Session {state} at {self.url}>"
+
+    # -- account -----------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The signed-in account, as the server knows it now."""
+        return self._api.get("auth/me")
+
+    def logout(self) -> None:
+        """End the session on the server (its refresh tokens are revoked) and here."""
+        self._api.logout()
+        self._api.close()
+
+    def close(self) -> None:
+        """Close the connections; the tokens are forgotten."""
+        self._api.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- models ------------------------------------------------------------------------
+
+    def models(self, all: bool = False) -> pd.DataFrame:
+        """The enabled models; ``all=True`` adds the disabled ones (admins see them)."""
+        return catalog.models_frame(catalog.list_models(self._api, include_disabled=all))
+
+    def create_model(
+        self,
+        name: str,
+        base_url: str,
+        upstream_model: str,
+        api_key: str | None = None,
+        provider_name: str = "",
+        default_params: Mapping[str, Any] | None = None,
+        notes: str | None = None,
+        enabled: bool = True,
+    ) -> dict[str, Any]:
+        """Register an upstream model (admins). The key is stored encrypted; the answer
+        only says whether one is set and its last four characters."""
+        return catalog.create_model(
+            self._api,
+            name=name,
+            base_url=base_url,
+            upstream_model=upstream_model,
+            api_key=api_key,
+            provider_name=provider_name,
+            default_params=dict(default_params) if default_params is not None else None,
+            notes=notes,
+            enabled=enabled,
+        )
+
+    def update_model(self, model: ModelRef, **changes: Any) -> dict[str, Any]:
+        """Change a model's fields (admins): name, base_url, upstream_model, api_key,
+        provider_name, default_params, notes, enabled."""
+        return catalog.update_model(self._api, model, changes)
+
+    def model(self, model: ModelRef) -> dict[str, Any]:
+        """One model's whole record by name or id. Admins also see its base URL in use
+        and whether an API key is set (``api_key: {"set", "last4"}``) — never the key."""
+        return catalog.get_model(self._api, model)
+
+    def test_model(self, model: ModelRef) -> dict[str, Any]:
+        """Call the model once: ``{"ok", "latency_ms", "error"?}`` (admins)."""
+        return catalog.test_model(self._api, model)
+
+    # -- conversations and results -------------------------------------------------------
+
+    def conversations(self, archived: bool | str = False) -> pd.DataFrame:
+        """Your conversations, newest first; ``archived=True`` the archived ones, "all"
+        both."""
+        return conversations_frame(list_conversations(self._api, archived))
+
+    def archive(self, conversation: Any, archived: bool = True) -> dict[str, Any]:
+        """Archive a conversation (an id or a board), or bring it back with
+        ``archived=False``; archived ones leave :meth:`conversations`' default list."""
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError("archive() takes a conversation id or a board")
+        return self._api.patch(f"api/conversations/{conversation_id}", {"archived": archived})
+
+    def _result_params(
+        self,
+        conversation: Any,
+        model: ModelRef | None,
+        since: TimeLike,
+        until: TimeLike,
+        everyone: bool = False,
+    ) -> dict[str, Any]:
+        model_id = None
+        if model is not None:
+            known = catalog.list_models(self._api, include_disabled=True)
+            model_id = catalog.find_model(known, model)["id"]
+        params = {
+            "conversation_id": _conversation_id(conversation),
+            "model_id": model_id,
+            "from": iso_time(since, "since"),
+            "to": iso_time(until, "until"),
+            "scope": "all" if everyone else None,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    def results(
+        self,
+        conversation: Any = None,
+        model: ModelRef | None = None,
+        since: TimeLike = None,
+        until: TimeLike = None,
+        text: bool = True,
+        everyone: bool = False,
+    ) -> pd.DataFrame:
+        """One row per turn × window: the model, its params, the prompt and reply (unless
+        ``text=False``), status, tokens, TTFT, latency and times. ``since`` is inclusive,
+        ``until`` exclusive; ``everyone=True`` (admins) reads every user's."""
+        params = self._result_params(conversation, model, since, until, everyone)
+        return results_frame(self._api, params, text=text)
+
+    def turns(
+        self,
+        conversation: Any = None,
+        model: ModelRef | None = None,
+        since: TimeLike = None,
+        until: TimeLike = None,
+    ) -> pd.DataFrame:
+        """One row per turn: its prompt, how many windows it went to and how they ended."""
+        params = self._result_params(conversation, model, since, until)
+        return turns_frame(results_frame(self._api, params, text=True))
+
+    def stats(
+        self,
+        since: TimeLike = None,
+        until: TimeLike = None,
+        model: ModelRef | None = None,
+        by: str = "model",
+        everyone: bool = False,
+    ) -> pd.DataFrame:
+        """Usage per model (``by="day"``: per model and UTC day), computed by the server:
+        calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens."""
+        params = self._result_params(None, model, since, until, everyone)
+        return usage_frame(self._api, params, by)
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def ask(
+        self,
+        prompt: str,
+        models: ModelRef | Iterable[ModelRef | Mapping[str, Any]],
+        params: Mapping[str, Any] | None = None,
+        system_prompt: str | None = None,
+        timeout: float = 120,
+    ) -> pd.DataFrame:
+        """Send ``prompt`` to ``models`` (names, ids, or window dicts as for
+        :meth:`board`) in a new conversation, wait for every reply (at most ``timeout``
+        seconds; then the turn is cancelled) and return that turn's results rows."""
+        return _ask(self._api, prompt, models, params, system_prompt, timeout)
+
+    def board(
+        self,
+        models: ModelRef | Iterable[ModelRef] | None = None,
+        windows: Iterable[Mapping[str, Any]] | None = None,
+        conversation: int | None = None,
+        title: str | None = None,
+        height: int = 520,
+        transport: str = "auto",
+    ) -> Any:
+        """A board widget: one column per model (``models``) or per window (``windows``:
+        ``{"model": name|id, "name", "params", "system_prompt"}``), in a new
+        conversation; or ``conversation=<id>`` to reopen one with its history.
+        ``transport="relay"`` streams through the kernel instead of straight from the
+        server (for front ends that cannot reach it)."""
+        return open_board(
+            self._api,
+            models=models,
+            windows=windows,
+            conversation=_conversation_id(conversation),
+            title=title,
+            height=height,
+            transport=transport,
+        )

@@ -1,0 +1,78 @@
+"""``cm.ask()``: one prompt to several models, no widget; the turn's results come back.
+
+The turn runs in the server like any other (a new conversation, one window per model);
+this waits for it by following its event stream — resuming after the last event id if
+the connection breaks — and then reads its rows from the results API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .boards import TITLE_CHARS, create_conversation
+from .catalog import ModelRef, window_specs
+from .errors import ChatMoreError
+from .http import ApiClient
+from .result_frames import results_frame
+from .sse import turn_events
+
+RESUMES = 3
+
+
+def wait_for_turn(api: ApiClient, turn_id: int, deadline: float) -> dict[str, Any]:
+    """Follow the turn's events until ``done``; return that event's data."""
+    last: int | None = None
+    failures = 0
+    while True:
+        try:
+            for event in turn_events(api, turn_id, last, deadline=deadline):
+                last = event["id"] if event["id"] is not None else last
+                if event["event"] == "done":
+                    return event["data"]
+        except ChatMoreError as exc:
+            retryable = exc.code in ("SERVER_UNREACHABLE", "BAD_RESPONSE") or (
+                exc.status is not None and exc.status >= 500
+            )
+            failures += 1
+            if not retryable or failures > RESUMES or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2 * 2**failures)
+
+
+def ask(
+    api: ApiClient,
+    prompt: str,
+    models: ModelRef | Iterable[ModelRef | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    system_prompt: str | None = None,
+    timeout: float = 120,
+) -> pd.DataFrame:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ChatMoreError("VALIDATION_FAILED", "the prompt is empty", 400)
+    refs = [models] if isinstance(models, str | int) else list(models)
+    windows = [m if isinstance(m, Mapping) else {"model": m} for m in refs]
+    specs = window_specs(api, windows=windows, params=params)
+    title = prompt.strip().splitlines()[0][:TITLE_CHARS]
+    conversation = create_conversation(
+        api, specs, title, system_prompt, metadata={"created_by": "cm.ask"}
+    )
+    started = api.post(f"api/conversations/{conversation['id']}/messages", {"content": prompt})
+    turn_id = started["turn_id"]
+    try:
+        wait_for_turn(api, turn_id, time.monotonic() + timeout)
+    except ChatMoreError as exc:
+        if exc.code == "TIMEOUT":
+            # The turn would run on in the server; the caller gave up on it.
+            with contextlib.suppress(ChatMoreError):
+                api.post(f"api/turns/{turn_id}/cancel", {})
+            raise ChatMoreError(
+                "TIMEOUT", f"turn {turn_id} did not finish within {timeout:g} s; cancelled it"
+            ) from None
+        raise
+    rows = results_frame(api, {"conversation_id": conversation["id"]}, text=True)
+    return rows[rows["turn_id"] == turn_id].reset_index(drop=True)

@@ -1,0 +1,92 @@
+"""A turn's server-sent events, read in the kernel (DESIGN §8).
+
+:func:`turn_events` opens ``GET chatmore/streams/turn/{id}`` with a fresh stream ticket
+and yields ``{"event", "id", "data"}`` dicts until the turn's ``done``. Keep-alive
+comments are skipped but still reset the read timeout, so a stalled provider does not end
+the stream while the server keeps it alive.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpx
+
+from .errors import ChatMoreError
+from .http import ApiClient
+
+# The server sends a comment at least every 15 s; twice that without a byte is a dead line.
+READ_TIMEOUT_S = 45.0
+EVENT_NAMES = frozenset({"chunk", "final", "error", "done"})
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """SSE events from text lines: ``{"event", "id", "data"}`` with ``data`` decoded."""
+    name, event_id, data = "message", None, []
+    for line in lines:
+        if line == "":
+            if data:
+                yield {
+                    "event": name,
+                    "id": int(event_id) if event_id and event_id.isdigit() else None,
+                    "data": json.loads("\n".join(data)),
+                }
+            name, event_id, data = "message", None, []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            name = value
+        elif field == "id":
+            event_id = value
+        elif field == "data":
+            data.append(value)
+
+
+def stream_ticket(api: ApiClient, turn_id: int) -> str:
+    """A single-use ticket (about a minute) that opens the turn's stream once."""
+    answer = api.post("streams/ticket", {"turn_id": turn_id})
+    try:
+        return str(answer["stream_token"])
+    except (KeyError, TypeError):
+        raise ChatMoreError("BAD_RESPONSE", "the ticket answer has no stream_token") from None
+
+
+def _until(lines: Iterable[str], deadline: float | None, turn_id: int) -> Iterator[str]:
+    for line in lines:
+        if deadline is not None and time.monotonic() > deadline:
+            raise ChatMoreError("TIMEOUT", f"turn {turn_id} did not finish in time")
+        yield line
+
+
+def turn_events(
+    api: ApiClient,
+    turn_id: int,
+    last_event_id: int | None = None,
+    deadline: float | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The turn's events after ``last_event_id``, until ``done`` (live or replayed).
+
+    ``deadline`` (a ``time.monotonic()`` value) ends the wait with a TIMEOUT error; it is
+    checked at every line, keep-alives included.
+    """
+    params: dict[str, Any] = {"st": stream_ticket(api, turn_id)}
+    if last_event_id is not None:
+        params["last_event_id"] = last_event_id
+    read = READ_TIMEOUT_S
+    if deadline is not None:
+        read = max(0.1, min(read, deadline - time.monotonic() + 0.5))
+    timeout = httpx.Timeout(read, connect=10.0)
+    with api.stream_get(f"streams/turn/{turn_id}", params, timeout) as response:
+        for event in parse_sse(_until(response.iter_lines(), deadline, turn_id)):
+            if event["event"] not in EVENT_NAMES:
+                continue
+            yield event
+            if event["event"] == "done":
+                return
+    raise ChatMoreError("BAD_RESPONSE", f"the stream of turn {turn_id} ended before done")

@@ -1,0 +1,34 @@
+// Bundle the board's front end into static/board.js and static/board.css.
+//   node build.mjs           a minified build (what the package ships)
+//   node build.mjs --watch   rebuild on change (with ANYWIDGET_HMR=1 the board reloads)
+import { readFileSync } from "node:fs";
+import * as esbuild from "esbuild";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url)));
+const watch = process.argv.includes("--watch");
+
+const options = {
+  absWorkingDir: new URL(".", import.meta.url).pathname,
+  entryPoints: [
+    { in: "src/index.js", out: "board" },
+    { in: "src/styles/board.css", out: "board" },
+  ],
+  outdir: "static",
+  bundle: true,
+  format: "esm",
+  target: ["es2020"],
+  minify: !watch,
+  legalComments: "eof",
+  logLevel: "info",
+  // Everything is bundled: the board never loads code, fonts or styles from a URL.
+  external: [],
+  define: { __CHATMORE_VERSION__: JSON.stringify(version), "define.amd": "false" },
+  banner: { js: `/* chatmore-widget ${version} */` },
+};
+
+if (watch) {
+  const context = await esbuild.context(options);
+  await context.watch();
+} else {
+  await esbuild.build(options);
+}
