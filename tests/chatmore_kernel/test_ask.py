@@ -1,0 +1,66 @@
+"""``cm.ask``: one prompt to several models without a widget, waiting on the turn's stream."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import chatmore_kernel as cm
+from tests.chatmore_kernel.conftest import Accounts, DemoModels, register
+from tests.support.providers import DemoProvider
+
+
+def test_ask_returns_the_turns_rows(accounts: Accounts, demo_models: DemoModels) -> None:
+    rows = accounts.user.ask(
+        "Explain SQL joins",
+        [demo_models.swift, demo_models.scholar, demo_models.swift],
+        params={"temperature": 0.2, "max_tokens": 300},
+        system_prompt="Answer briefly.",
+    )
+    assert rows["model"].tolist() == [demo_models.swift, demo_models.scholar, demo_models.swift]
+    assert rows["status"].tolist() == ["succeeded"] * 3
+    assert rows["turn_id"].nunique() == 1 and rows["prompt"].eq("Explain SQL joins").all()
+    assert rows["reply"].str.len().gt(20).all()
+    assert [p["temperature"] for p in rows["params"]] == [0.2] * 3
+    conversation = accounts.user.conversations().iloc[0]
+    assert conversation["title"] == "Explain SQL joins"
+
+
+def test_ask_with_windows_of_one_model(accounts: Accounts, demo_models: DemoModels) -> None:
+    sweep = [
+        {"model": demo_models.swift, "name": f"t={t}", "params": {"temperature": t}}
+        for t in (0.0, 0.7, 1.4)
+    ]
+    rows = accounts.user.ask("Name a colour", sweep)
+    assert rows["window"].tolist() == ["t=0.0", "t=0.7", "t=1.4"]
+    assert [p["temperature"] for p in rows["params"]] == [0.0, 0.7, 1.4]
+
+
+def test_ask_gives_up_after_its_timeout_and_cancels(
+    accounts: Accounts, demo_provider: DemoProvider
+) -> None:
+    slow = register(accounts.admin, demo_provider, "demo-sage;ttft_ms=20000")
+    began = time.monotonic()
+    with pytest.raises(cm.ChatMoreError) as late:
+        accounts.user.ask("take your time", [slow], timeout=1.5)
+    assert late.value.code == "TIMEOUT"
+    assert time.monotonic() - began < 6
+    # The turn was cancelled on the server, not left running.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        results = accounts.user.results()
+        if results["status"].iloc[0] != "streaming":
+            break
+        time.sleep(0.1)
+    assert results["status"].tolist() == ["cancelled"]
+    assert results["error_code"].tolist() == ["CANCELLED"]
+
+
+def test_ask_refuses_unknown_models_and_empty_prompts(accounts: Accounts) -> None:
+    with pytest.raises(cm.ChatMoreError) as unknown:
+        accounts.user.ask("hello", ["no such model"])
+    assert unknown.value.code == "MODEL_NOT_FOUND"
+    with pytest.raises(cm.ChatMoreError) as empty:
+        accounts.user.ask("   ", ["no such model"])
+    assert empty.value.code == "VALIDATION_FAILED"

@@ -1,0 +1,78 @@
+"""Debian's Chromium driven by Playwright, as the dashboard's visitors would use it.
+
+Playwright never downloads a browser here: ``scripts/ensure-chromium`` installs Debian's.
+Every request the page makes is recorded, so that a test can prove none left this machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from tests.conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = REPO / "test-output" / "dashboard"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass
+class Visit:
+    """A browser page and every URL it requested."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+
+    def remote_requests(self) -> list[str]:
+        """Requested URLs whose host is not this machine (data: and blob: are local)."""
+        return [
+            url
+            for url in self.requests
+            if urlparse(url).scheme not in ("data", "blob")
+            and urlparse(url).hostname not in LOCAL_HOSTS
+        ]
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@contextmanager
+def visit(url: str) -> Iterator[Visit]:
+    """Open ``url`` in a fresh headless Chromium; yields the :class:`Visit`."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"no {CHROMIUM}: run scripts/ensure-chromium (Debian's chromium package)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            current = Visit(page)
+            page.on("request", lambda request: current.requests.append(request.url))
+            page.goto(url)
+            try:
+                yield current
+            except BaseException:
+                current.screenshot("failed")  # what the page showed when the test failed
+                raise
+        finally:
+            browser.close()
