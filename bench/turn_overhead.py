@@ -1,0 +1,130 @@
+"""Time to first token added by ChatMore: the same one-window request through ChatMore
+(POST the message, get a stream ticket, open the SSE stream) against a direct httpx
+stream to the provider, in interleaved rounds.
+
+    .venv/bin/python bench/turn_overhead.py [--backend sqlite|mariadb] [--rounds 15]
+                                            [--per-round 10] [--provider-ttft-ms 100]
+
+The demo provider runs as a process of its own and waits ``--provider-ttft-ms`` before
+its first token, as real models do (the ticket and the SSE connection are made while
+the provider thinks, as a client does). Each round measures ``--per-round`` requests
+each way, alternating; the figures are the median of the rounds' medians and the p99
+of all samples, for the direct stream, through ChatMore, and their difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import httpx
+from harness import Stack, median, percentile, stack
+
+PROMPT = "Give me one sentence about latency."
+
+
+def direct_ttft(client: httpx.Client, stack_: Stack, upstream: str) -> float:
+    start = time.perf_counter()
+    with client.stream(
+        "POST",
+        f"{stack_.provider.url}/chat/completions",
+        json={
+            "model": upstream,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": PROMPT}],
+        },
+    ) as response:
+        elapsed = None
+        for line in response.iter_lines():  # read to the end, as a real client does
+            if elapsed is None and line.startswith("data: {"):
+                choices = json.loads(line[6:]).get("choices") or []
+                if choices and choices[0]["delta"].get("content"):
+                    elapsed = time.perf_counter() - start
+    assert elapsed is not None
+    return elapsed
+
+
+def chatmore_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> float:
+    api = stack_.server.api_url
+    start = time.perf_counter()
+    sent = client.post(
+        f"{api}api/conversations/{conversation_id}/messages",
+        headers=stack_.auth,
+        json={"content": PROMPT},
+    )
+    turn_id = sent.json()["turn_id"]
+    st = client.post(
+        f"{api}streams/ticket", headers=stack_.auth, json={"turn_id": turn_id}
+    ).json()["stream_token"]
+    elapsed = None
+    with client.stream("GET", f"{api}streams/turn/{turn_id}", params={"st": st}) as response:
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "chunk" and elapsed is None:
+                elapsed = time.perf_counter() - start
+            elif line.startswith("data: ") and event == "done":
+                break
+    assert elapsed is not None
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "mariadb"])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--per-round", type=int, default=10)
+    parser.add_argument("--provider-ttft-ms", type=int, default=100)
+    args = parser.parse_args()
+    upstream = f"bench;ttft_ms={args.provider_ttft_ms};tps=0;tokens=20"
+
+    with stack(args.backend) as s, httpx.Client(timeout=30) as client:
+        model = s.model(upstream, default_params={"max_tokens": 50})
+        # A fresh conversation per request keeps every request a first turn of one window.
+        conversations = iter(
+            [s.conversation([model])["id"] for _ in range((args.rounds + 1) * args.per_round)]
+        )
+        for _ in range(3):  # warm-up: connections, caches
+            direct_ttft(client, s, upstream)
+            chatmore_ttft(client, s, next(conversations))
+        direct_medians, chatmore_medians, added_medians = [], [], []
+        direct_all, chatmore_all = [], []
+        for _ in range(args.rounds):
+            direct: list[float] = []
+            through: list[float] = []
+            for i in range(args.per_round):
+                for way in ("direct", "chatmore") if i % 2 == 0 else ("chatmore", "direct"):
+                    if way == "direct":
+                        direct.append(direct_ttft(client, s, upstream))
+                    else:
+                        through.append(chatmore_ttft(client, s, next(conversations)))
+            direct_medians.append(median(direct))
+            chatmore_medians.append(median(through))
+            added_medians.append(median(through) - median(direct))
+            direct_all += direct
+            chatmore_all += through
+
+    ms = 1000
+    print(
+        f"backend: {args.backend}; provider first-token delay {args.provider_ttft_ms} ms; "
+        f"{args.rounds} rounds x {args.per_round} requests each way"
+    )
+    print(
+        f"direct to the provider : p50 {median(direct_medians) * ms:7.2f} ms   "
+        f"p99 {percentile(direct_all, 0.99) * ms:7.2f} ms"
+    )
+    print(
+        f"through ChatMore       : p50 {median(chatmore_medians) * ms:7.2f} ms   "
+        f"p99 {percentile(chatmore_all, 0.99) * ms:7.2f} ms"
+    )
+    print(
+        f"added by ChatMore      : p50 {median(added_medians) * ms:7.2f} ms   "
+        f"p99 {(percentile(chatmore_all, 0.99) - percentile(direct_all, 0.99)) * ms:7.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
