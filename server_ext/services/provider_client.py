@@ -32,7 +32,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -327,23 +327,13 @@ class ProviderClient:
     ) -> AsyncIterator[Delta | StreamEnd]:
         """Stream a reply: Delta items, then one StreamEnd; raises ProviderError."""
         call = _Call(target, "stream")
-        outcome = "cancelled"
-        try:
+        with self._logged(call):
             async for item in self._with_retries(call, messages, params, self.max_retries):
                 if isinstance(item, StreamEnd):
                     yield item
                 else:
                     for text in item:
                         yield Delta(text)
-            outcome = "ok"
-        except ProviderError as exc:
-            outcome = exc.code
-            raise
-        except Exception:
-            outcome = "INTERNAL_ERROR"
-            raise
-        finally:
-            self._log(call, outcome)
 
     async def complete(
         self, target: ProviderTarget, messages: list[dict], params: dict
@@ -373,15 +363,22 @@ class ProviderClient:
         max_retries: int,
     ) -> StreamEnd:
         call = _Call(target, kind)
-        outcome = "cancelled"
-        try:
+        with self._logged(call):
             end: StreamEnd | None = None
             async for item in self._with_retries(call, messages, params, max_retries):
                 if isinstance(item, StreamEnd):
                     end = item
             assert end is not None
-            outcome = "ok"
             return end
+
+    @contextlib.contextmanager
+    def _logged(self, call: _Call) -> Iterator[None]:
+        """Log the call's one line with how it ended; a call abandoned midway (the
+        consumer stopped, the task was cancelled) ends as "cancelled"."""
+        outcome = "cancelled"
+        try:
+            yield
+            outcome = "ok"
         except ProviderError as exc:
             outcome = exc.code
             raise

@@ -550,9 +550,18 @@ async def test_one_log_line_per_call_without_content(
 # -- cancellation -----------------------------------------------------------------------
 
 
+def provider_log_lines(caplog: pytest.LogCaptureFixture, model: str) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "chatmore.provider" and f"model={model}" in r.getMessage()
+    ]
+
+
 async def test_cancelling_the_consumer_closes_the_upstream_response(
-    demo_provider: DemoProvider, make_client: MakeClient
+    demo_provider: DemoProvider, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="chatmore.provider")
     model = name("cancel", ";tps=5")
     first = asyncio.Event()
 
@@ -580,11 +589,14 @@ async def test_cancelling_the_consumer_closes_the_upstream_response(
             await asyncio.sleep(0.05)
 
     assert await asyncio.wait_for(provider_saw_it(), 5)
+    (line,) = provider_log_lines(caplog, model)
+    assert "outcome=cancelled" in line
 
 
 async def test_breaking_out_early_closes_the_upstream_response(
-    demo_provider: DemoProvider, make_client: MakeClient
+    demo_provider: DemoProvider, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="chatmore.provider")
     model = name("break", ";tps=5")
     async with contextlib.aclosing(
         make_client().stream(target(demo_provider, model), MESSAGES, {})
@@ -598,6 +610,8 @@ async def test_breaking_out_early_closes_the_upstream_response(
             break
         await asyncio.sleep(0.05)
     assert entry["outcome"] == "client_disconnected"
+    (line,) = provider_log_lines(caplog, model)
+    assert "outcome=cancelled" in line
 
 
 # -- probe ------------------------------------------------------------------------------
