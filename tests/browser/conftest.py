@@ -9,35 +9,22 @@ temporary folder. Screenshots go to ``test-output/browser/``.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.conftest import TEST_SERVER_ENV
+from tests.support import chromium
 from tests.support.api import PASSWORD, seed_user
 from tests.support.servers import JUPYTER_TOKEN, JupyterServer
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = REPO / "test-output" / "browser"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 @dataclass
@@ -131,25 +118,17 @@ class Browser:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
     def foreign_requests(self) -> list[str]:
-        return [
-            url
-            for url in self.requests
-            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-            and urlsplit(url).hostname not in LOCAL_HOSTS
-        ]
+        return chromium.remote_requests(self.requests)
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        subprocess.run([str(REPO / "scripts" / "ensure-chromium")], check=True)
-    # Never let Playwright fetch a browser of its own.
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    chromium.ensure()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1500, "height": 1000})
+        launched = chromium.launch(playwright)
+        context = launched.new_context(viewport={"width": 1500, "height": 1000})
         page = context.new_page()
         seen = Browser(page)
         page.on("request", lambda request: seen.requests.append(request.url))
@@ -169,7 +148,7 @@ def browser() -> Iterator[Browser]:
         finally:
             seen.shot("last")  # what the page showed at the end, also after a failure
             context.close()
-            chromium.close()
+            launched.close()
 
 
 def unique(prefix: str) -> str:

@@ -10,25 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
-import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from tests.conftest import REPO
+from tests.support import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = REPO / "test-output" / "dashboard"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass
@@ -40,12 +28,7 @@ class Visit:
 
     def remote_requests(self) -> list[str]:
         """Requested URLs whose host is not this machine (data: and blob: are local)."""
-        return [
-            url
-            for url in self.requests
-            if urlparse(url).scheme not in ("data", "blob")
-            and urlparse(url).hostname not in LOCAL_HOSTS
-        ]
+        return chromium.remote_requests(self.requests)
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -57,12 +40,8 @@ class Visit:
 @contextmanager
 def visit(url: str) -> Iterator[Visit]:
     """Open ``url`` in a fresh headless Chromium; yields the :class:`Visit`."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"no {CHROMIUM}: run scripts/ensure-chromium (Debian's chromium package)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+        browser = chromium.launch(playwright)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
