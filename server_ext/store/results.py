@@ -108,7 +108,7 @@ def result_page(
     query = which.apply(
         select(*(column.label(name) for name, column in named)).select_from(source)
     )
-    rows = conn.execute(query.order_by(turn_results.c.id).limit(limit)).tuples().all()
+    rows = conn.execute(query.order_by(turn_results.c.id).limit(limit)).all()
     return [name for name, _ in named], rows
 
 
@@ -135,7 +135,7 @@ def turn_details(
     if with_text:
         columns.append(turns.c.input_text)
     pointed = _pointed_to(turn_results.c.turn_id, *span)
-    return conn.execute(select(*columns).where(turns.c.id.in_(pointed))).tuples().all()
+    return conn.execute(select(*columns).where(turns.c.id.in_(pointed))).all()
 
 
 def window_details(conn: Connection, span: tuple[int | None, int, int]) -> list[tuple[Any, ...]]:
@@ -152,24 +152,16 @@ def window_details(conn: Connection, span: tuple[int | None, int, int]) -> list[
         .join(models, models.c.id == windows.c.model_id)
         .where(windows.c.id.in_(_pointed_to(turn_results.c.window_id, *span)))
     )
-    return conn.execute(query).tuples().all()
+    return conn.execute(query).all()
 
 
 def model_names(conn: Connection, model_ids: list[int]) -> list[tuple[Any, ...]]:
-    return (
-        conn.execute(select(models.c.id, models.c.name).where(models.c.id.in_(model_ids)))
-        .tuples()
-        .all()
-    )
+    return conn.execute(select(models.c.id, models.c.name).where(models.c.id.in_(model_ids))).all()
 
 
 def conversation_titles(conn: Connection, conversation_ids: list[int]) -> list[tuple[Any, ...]]:
-    return (
-        conn.execute(
-            select(conversations.c.id, conversations.c.title).where(
-                conversations.c.id.in_(conversation_ids)
-            )
+    return conn.execute(
+        select(conversations.c.id, conversations.c.title).where(
+            conversations.c.id.in_(conversation_ids)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
