@@ -301,9 +301,10 @@ class ProviderClient:
         # costs more than the streams themselves. Calls fill the first pool (so that
         # calls one after the other reuse its kept-alive connections) and spill into the
         # next only when it is busy.
+        tls = httpx.create_ssl_context(trust_env=False)
         self._pools = [
             httpx.AsyncClient(
-                transport=GuardedTransport(self.policy, limits),
+                transport=GuardedTransport(self.policy, limits, tls),
                 # Our own deadlines bound reads and waits; httpx bounds only the connect.
                 timeout=httpx.Timeout(None, connect=connect_timeout),
                 follow_redirects=False,

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -142,8 +143,9 @@ class RawServer:
     closes it; with ``response=None`` it accepts and never says a word (a provider that
     hangs, or a TLS handshake that never completes)."""
 
-    def __init__(self, response: bytes | None) -> None:
+    def __init__(self, response: bytes | None, tls: ssl.SSLContext | None = None) -> None:
         self.response = response
+        self.tls = tls  # answer over TLS with this server context
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
@@ -163,7 +165,9 @@ class RawServer:
     def _answer(self, conn: socket.socket) -> None:
         if self.response is None:
             return  # held open until close()
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # ssl.SSLError too: a client that refused us
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
             data = b""
             while b"\r\n\r\n" not in data:
                 piece = conn.recv(65536)
@@ -183,3 +187,46 @@ class RawServer:
         for conn in self._open:
             with contextlib.suppress(OSError):
                 conn.close()
+
+
+def self_signed_tls(workdir: Path, host: str = "127.0.0.1") -> ssl.SSLContext:
+    """A server TLS context whose certificate names ``host`` but is signed by nobody a
+    client trusts."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = workdir / "cert.pem", workdir / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context

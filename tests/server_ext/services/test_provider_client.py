@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from server_ext.services.provider_client import (
     ProviderTarget,
     StreamEnd,
 )
-from tests.support.providers import DemoProvider, RawServer
+from tests.support.providers import DemoProvider, RawServer, self_signed_tls
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.anyio
@@ -419,6 +420,25 @@ async def test_connect_limit(make_client: MakeClient) -> None:
     assert error.code == "PROVIDER_TIMEOUT"
     assert "connect limit" in error.message
     assert time.monotonic() - started < 2
+
+
+async def test_an_untrusted_certificate_is_refused(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    # A provider that would stream a whole reply, over TLS with a self-signed certificate.
+    body = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'
+    reply = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+    )
+    server = RawServer(reply, tls=self_signed_tls(tmp_path))
+    try:
+        to = ProviderTarget(f"https://127.0.0.1:{server.port}/v1", "sk-test", "m", 10)
+        error = await failure(make_client(), to)
+    finally:
+        server.close()
+    assert error.code == "PROVIDER_UNREACHABLE"
+    assert "certificate" in error.message.lower()
 
 
 # -- unreachable and refused addresses --------------------------------------------------
