@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0003
+-- Alembic revision: 0004
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -18,6 +18,26 @@ CREATE TABLE models (
 	CONSTRAINT pk_models PRIMARY KEY (id),
 	CONSTRAINT uq_models_name UNIQUE (name)
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE server_processes (
+	id VARCHAR(64) NOT NULL,
+	host VARCHAR(255) NOT NULL,
+	pid INTEGER NOT NULL,
+	started_at DATETIME(6) NOT NULL,
+	heartbeat_at DATETIME(6) NOT NULL,
+	lease_until DATETIME(6) NOT NULL,
+	CONSTRAINT pk_server_processes PRIMARY KEY (id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_server_processes_lease_until ON server_processes (lease_until);
+
+CREATE TABLE used_tickets (
+	jti VARCHAR(64) NOT NULL,
+	expires_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_used_tickets PRIMARY KEY (jti)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_used_tickets_expires_at ON used_tickets (expires_at);
 
 CREATE TABLE users (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -139,6 +159,8 @@ CREATE TABLE turn_results (
 	latency_ms INTEGER,
 	decode_ms INTEGER,
 	event_log JSON,
+	source VARCHAR(16) NOT NULL DEFAULT 'board',
+	runner VARCHAR(64),
 	created_at DATETIME(6) NOT NULL,
 	started_at DATETIME(6),
 	finished_at DATETIME(6),

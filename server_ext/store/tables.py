@@ -171,6 +171,11 @@ turn_results = _table(
     Column("decode_ms", Integer),
     # The SSE events this result produced, for an exact replay: see streaming/replay.py.
     Column("event_log", JSON),
+    # Where the call came from (DESIGN §11): board, ask, gateway, experiment, judge.
+    Column("source", String(16), nullable=False, server_default="board"),
+    # The server process running it while queued or streaming (server_processes.id);
+    # only that process writes it until it ends, or until its lease runs out.
+    Column("runner", String(64)),
     Column("created_at", Timestamp, nullable=False),
     Column("started_at", Timestamp),
     Column("finished_at", Timestamp),
@@ -211,4 +216,27 @@ messages = _table(
     # a window's chain, in order
     Index(None, "window_id", "id"),
     Index(None, "turn_id", "window_id"),
+)
+
+# Every running server process with its lease (DESIGN §8 "Ownership and several
+# processes"): renewed by a heartbeat; a process whose lease ran out has stopped, and any
+# other process may mark the results it left running as INTERRUPTED.
+server_processes = _table(
+    "server_processes",
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Timestamp, nullable=False),
+    Column("heartbeat_at", Timestamp, nullable=False),
+    Column("lease_until", Timestamp, nullable=False),
+    Index(None, "lease_until"),
+)
+
+# Stream tickets already redeemed, so that one works once across every process; kept
+# until they expire.
+used_tickets = _table(
+    "used_tickets",
+    Column("jti", String(64), primary_key=True),
+    Column("expires_at", Timestamp, nullable=False),
+    Index(None, "expires_at"),
 )
