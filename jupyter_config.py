@@ -102,6 +102,11 @@ c.LabApp.extension_manager = "readonly"
 # Environment: CHATMORE_SSE_HEARTBEAT.
 # c.ChatMoreApp.sse_heartbeat = '10s'
 
+# How long a server process's claim on the replies it runs lasts without a heartbeat
+# (renewed every quarter of it); after that, any process sharing the database marks them
+# INTERRUPTED. Environment: CHATMORE_PROCESS_LEASE.
+# c.ChatMoreApp.process_lease = '20s'
+
 # A bearer token with which a Prometheus scraper reads chatmore/metrics (admins can
 # always read them); empty means admins only. Environment: CHATMORE_METRICS_TOKEN.
 # c.ChatMoreApp.metrics_token = ''

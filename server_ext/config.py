@@ -348,6 +348,15 @@ OPTIONS: tuple[Option, ...] = (
         "Longest silence on a turn's event stream before a keep-alive comment line.",
     ),
     Option(
+        "process_lease",
+        ("CHATMORE_PROCESS_LEASE",),
+        "20s",
+        parse_duration,
+        "How long a server process's claim on the replies it runs lasts without a "
+        "heartbeat (renewed every quarter of it); after that, any process sharing the "
+        "database marks them INTERRUPTED.",
+    ),
+    Option(
         "metrics_token",
         ("CHATMORE_METRICS_TOKEN",),
         "",
@@ -417,6 +426,7 @@ class Settings:
     provider_idle_timeout: float
     model_concurrency: int
     sse_heartbeat: float
+    process_lease: float
     metrics_token: str
     demo: bool
     log_content: bool

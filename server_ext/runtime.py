@@ -19,11 +19,11 @@ from .services.auth import AuthService
 from .services.conversations import ConversationService
 from .services.fanout import FanOut
 from .services.models import ModelService
+from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
 from .services.results import ResultService
 from .services.stats import StatsService
 from .store import migrate
-from .store import turns as turn_store
 from .store.db import Database
 
 log = logging.getLogger("chatmore")
@@ -43,6 +43,7 @@ class Runtime:
     conversations: ConversationService
     results: ResultService
     stats: StatsService
+    lease: ProcessLease
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -65,13 +66,16 @@ class Runtime:
             idle_timeout=settings.provider_idle_timeout,
             allow_private=settings.provider_allow_private,
         )
-        interrupted = db.write_sync(turn_store.recover_interrupted)
-        if interrupted:
-            log.warning(
-                "%d replies were streaming when the server stopped: INTERRUPTED", interrupted
-            )
+        lease = ProcessLease(db, settings.process_lease)
+        lease.register_sync()
         models = ModelService(db, box, provider)
-        fanout = FanOut(db, models, provider, model_concurrency=settings.model_concurrency)
+        fanout = FanOut(
+            db,
+            models,
+            provider,
+            model_concurrency=settings.model_concurrency,
+            runner=lease.id,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -82,6 +86,7 @@ class Runtime:
             conversations=ConversationService(db, fanout, log_content=settings.log_content),
             results=ResultService(db),
             stats=StatsService(db),
+            lease=lease,
         )
 
     async def start(self, local_url: str) -> None:
@@ -92,6 +97,7 @@ class Runtime:
 
             await self.models.ensure_demo_models(f"{local_url}{DEMO_PREFIX.lstrip('/')}/v1")
         self.fanout.start()
+        self.lease.start()
         # Everything loaded so far lives as long as the server. Frozen, it is no longer
         # rescanned by every full collection: those passes otherwise stall big reads (a
         # 10,000-row results page: 48 ms on average instead of 63, worst 61 ms, not 450).
@@ -108,6 +114,7 @@ class Runtime:
         if self._started:
             self._started = False
             await self.fanout.stop()
+        await self.lease.stop()
         await self.provider.aclose()
         self.auth.close()
         self.db.close()

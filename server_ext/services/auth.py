@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from ..config import Settings
 from ..errors import ChatMoreError
 from ..security.passwords import (
@@ -27,6 +29,7 @@ from ..security.passwords import (
     verify_password,
 )
 from ..security.tokens import Issued, TokenService, new_id
+from ..store import processes as process_store
 from ..store import refresh_tokens as token_store
 from ..store import turns as turn_store
 from ..store import users as user_store
@@ -92,22 +95,6 @@ class _UnknownEmailLockout:
         return until > time.monotonic()
 
 
-class _UsedTickets:
-    """Stream ticket ids already redeemed, kept until the ticket would expire anyway."""
-
-    def __init__(self) -> None:
-        self._used: dict[str, float] = {}
-
-    def redeem(self, jti: str, expires_at: float) -> bool:
-        now = time.time()
-        if len(self._used) > 1000:
-            self._used = {k: v for k, v in self._used.items() if v > now}
-        if jti in self._used:
-            return False
-        self._used[jti] = expires_at
-        return True
-
-
 # How long a user's active flag and role are trusted from memory. Changes made through
 # this server take effect at once; a change made by another server process sharing the
 # database takes at most this long.
@@ -123,7 +110,6 @@ class AuthService:
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatmore-bcrypt")
         self._dummy_hash = dummy_hash(settings.bcrypt_cost)
         self._unknown = _UnknownEmailLockout()
-        self._tickets = _UsedTickets()
         self._users: dict[int, tuple[AuthUser | None, float]] = {}
 
     async def _hashing(self, fn: Any, *args: Any) -> Any:
@@ -378,8 +364,13 @@ class AuthService:
         claims = self.tokens.verify(token, "stream")
         if claims.get("tid") != turn_id:
             raise ChatMoreError("AUTH_TOKEN_INVALID", "the ticket is for another turn")
-        if not self._tickets.redeem(claims["jti"], float(claims["exp"])):
-            raise ChatMoreError("AUTH_TOKEN_REVOKED", "the ticket was already used")
+        # Spent in the database, so that a ticket works once across every server process.
+        try:
+            await self.db.write(
+                process_store.spend_ticket, claims["jti"], _as_utc(float(claims["exp"]))
+            )
+        except IntegrityError:
+            raise ChatMoreError("AUTH_TOKEN_REVOKED", "the ticket was already used") from None
         user = await self._active_user(int(claims["sub"]))
         if await self.db.read(turn_store.turn_owner, turn_id) != user.id:
             raise ChatMoreError("TURN_NOT_FOUND")

@@ -22,10 +22,11 @@ from ..metrics import TURNS
 from ..store import conversations as conversation_store
 from ..store import turns as turn_store
 from ..store.db import Database, utcnow
-from ..streaming.events import replay, tokens_per_second
+from ..streaming.events import tokens_per_second
 from .auth import AuthUser
 from .fanout import FanOut, WindowRun
 from .params import clean_params, differing, merged
+from .turn_watch import follow_stored
 
 log = logging.getLogger("chatmore.turns")
 
@@ -202,9 +203,10 @@ def _refuse_busy(conn: Any, window_ids: list[int]) -> None:
 
 
 def _store_turn(
-    conn: Any, plan: TurnPlan, user_id: int, content: str, at: dt.datetime
+    conn: Any, plan: TurnPlan, user_id: int, content: str, at: dt.datetime, runner: str | None
 ) -> tuple[int, dict[int, tuple[int, int]]]:
-    """Write the turn's rows; a window taken meanwhile by another turn refuses it."""
+    """Write the turn's rows, run by process ``runner``; a window taken meanwhile by
+    another turn (of any process: the check reads the database) refuses it."""
     turn_store.lock_conversation(conn, plan.conversation["id"])
     _refuse_busy(conn, plan.targets)
     turn_id, _at, ids = turn_store.insert_turn(
@@ -214,6 +216,7 @@ def _store_turn(
         mode=plan.mode,
         content=content,
         targets=[plan.windows[w] for w in plan.targets],
+        runner=runner,
         at=at,
     )
     return turn_id, {w: (i["result_id"], i["message_id"]) for w, i in ids.items()}
@@ -364,7 +367,9 @@ class ConversationService:
         runs = [_window_run(plan, window_id, content) for window_id in plan.targets]
         self.fanout.begin(runs)
         try:
-            turn_id, ids = await self.db.write(_store_turn, plan, user.id, content, sent_at)
+            turn_id, ids = await self.db.write(
+                _store_turn, plan, user.id, content, sent_at, self.fanout.runner
+            )
         except BaseException:
             self.fanout.abandon(runs)
             raise
@@ -459,19 +464,17 @@ class ConversationService:
     # -- events -------------------------------------------------------------------------
 
     async def events(self, turn_id: int, user_id: int, after: int, heartbeat: float):
-        """The turn's events after id ``after``: live from its log while it runs (or was
-        just finished), else replayed from the database. ``None`` marks a keep-alive."""
+        """The turn's events after id ``after``: live from its log while this process
+        runs it (or has just finished it); else from the database — the stored events,
+        then, while another process runs the turn, the new ones from its checkpoints
+        until it ends (DESIGN §8). ``None`` marks a keep-alive."""
         log = self.fanout.logs.get(turn_id)
         if log is not None:
             async for event in log.follow(after, heartbeat):
                 yield event
             return
-        turn = await self.db.read(turn_store.get_turn, user_id, turn_id)
-        if turn is None:
-            raise ChatMoreError("TURN_NOT_FOUND")
-        for event in replay(turn):
-            if event.seq > after:
-                yield event
+        async for event in follow_stored(self.db, turn_id, user_id, after, heartbeat):
+            yield event
 
 
 def _message(row: dict[str, Any]) -> dict[str, Any]:

@@ -93,17 +93,26 @@ class TurnRun:
 
 class FanOut:
     def __init__(
-        self, db: Database, models: ModelService, client: ProviderClient, *, model_concurrency: int
+        self,
+        db: Database,
+        models: ModelService,
+        client: ProviderClient,
+        *,
+        model_concurrency: int,
+        runner: str | None = None,
     ) -> None:
         self.db = db
         self.models = models
         self.client = client
+        # This process's id (server_processes): it alone writes the results it runs.
+        self.runner = runner
         self.logs = TurnLogs()
         self.running: dict[int, TurnRun] = {}
         self._limits: dict[int, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(model_concurrency)
         )
         self._checkpointer: asyncio.Task | None = None
+        self._checkpoint_failures = 0
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -322,13 +331,21 @@ class FanOut:
         # The event goes out first so that ids stay in order in the log; the row follows.
         turn_log.append(end_event(seq, run.turn_id, {**values, **_ids(run)}))
         try:
-            await self.db.write(
+            written = await self.db.write(
                 turn_store.finalize_result,
                 result_id=run.result_id,
                 message_id=run.message_id,
+                runner=self.runner,
                 content=run.text(),
                 values=values,
             )
+            if not written:
+                log.warning(
+                    "turn %s window %s: another server marked this result INTERRUPTED "
+                    "(this one's lease had run out); its outcome was not stored",
+                    run.turn_id,
+                    run.window_id,
+                )
         except Exception:
             log.exception(
                 "turn %s window %s: could not store the result", run.turn_id, run.window_id
@@ -350,28 +367,40 @@ class FanOut:
 
     # -- checkpoints --------------------------------------------------------------------
 
-    def _dirty_items(self) -> list[dict[str, Any]]:
-        items = []
-        for turn in self.running.values():
-            for run in turn.windows.values():
-                if run.dirty and run.status in turn_store.ACTIVE:
-                    run.dirty = False
-                    items.append(
-                        {
-                            "rid": run.result_id,
-                            "mid": run.message_id,
-                            "status": run.status,
-                            "started_at": run.started_at,
-                            "event_log": {"chunks": list(run.chunks), "end": None},
-                            "content": "".join(run.parts),
-                        }
-                    )
-        return items
+    def _dirty_runs(self) -> list[WindowRun]:
+        return [
+            run
+            for turn in self.running.values()
+            for run in turn.windows.values()
+            if run.dirty and run.status in turn_store.ACTIVE
+        ]
 
     async def checkpoint_now(self) -> None:
-        items = self._dirty_items()
-        if items:
+        """Write the progress of every streaming result changed since the last
+        checkpoint, in one transaction. A result stays dirty until its write succeeds,
+        so a failed checkpoint is retried by the next one."""
+        runs = self._dirty_runs()
+        if not runs:
+            return
+        items = []
+        for run in runs:
+            run.dirty = False
+            items.append(
+                {
+                    "rid": run.result_id,
+                    "mid": run.message_id,
+                    "status": run.status,
+                    "started_at": run.started_at,
+                    "event_log": {"chunks": list(run.chunks), "end": None},
+                    "content": "".join(run.parts),
+                }
+            )
+        try:
             await self.db.write(turn_store.checkpoint, items)
+        except BaseException:
+            for run in runs:
+                run.dirty = True
+            raise
 
     async def _checkpoint_loop(self) -> None:
         while True:
@@ -379,7 +408,17 @@ class FanOut:
             try:
                 await self.checkpoint_now()
             except Exception:
-                log.exception("checkpoint failed; the next one will retry")
+                # Once per streak of failures, not every second.
+                if not self._checkpoint_failures:
+                    log.exception("checkpoint failed; retrying every %ss", CHECKPOINT_SECONDS)
+                self._checkpoint_failures += 1
+            else:
+                if self._checkpoint_failures:
+                    log.warning(
+                        "checkpoints work again after %d failed attempts",
+                        self._checkpoint_failures,
+                    )
+                self._checkpoint_failures = 0
 
 
 @contextlib.contextmanager

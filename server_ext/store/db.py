@@ -112,11 +112,11 @@ class Database:
 
     # -- synchronous API (CLI, start-up, tests) --------------------------------------------
 
-    def read_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def read_sync(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         with self.engine.connect() as conn, conn.begin():
             return fn(conn, *args, **kwargs)
 
-    def write_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def write_sync(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` in a write transaction. A transaction the database aborted to break
         a deadlock is run again (it was rolled back whole), a few times at most."""
         for attempt in range(DEADLOCK_RETRIES + 1):
@@ -134,15 +134,15 @@ class Database:
 
     # -- asynchronous API (the server) -----------------------------------------------------
 
-    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(conn, *args)`` in a read transaction in the pool."""
         return await self._in_pool(self.read_sync, fn, *args, **kwargs)
 
-    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(conn, *args)`` in a write transaction in the pool; commits on return."""
         return await self._in_pool(self.write_sync, fn, *args, **kwargs)
 
-    async def _in_pool(self, runner: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def _in_pool(self, runner: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(runner, *args, **kwargs))
 

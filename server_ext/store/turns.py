@@ -87,12 +87,14 @@ def insert_turn(
     mode: str,
     content: str,
     targets: list[dict[str, Any]],
+    runner: str | None,
     at: dt.datetime | None = None,
+    source: str = "board",
 ) -> tuple[int, dt.datetime, dict[int, dict[str, int]]]:
     """The turn, each target window's user message, an empty assistant message and a
-    queued result, all dated ``at`` (when the user sent it; now by default). ``targets``
-    are window rows (id, model_id). Returns the turn id, its time, and per window the
-    ids {"result_id", "message_id"}."""
+    queued result run by process ``runner``, all dated ``at`` (when the user sent it;
+    now by default). ``targets`` are window rows (id, model_id). Returns the turn id, its
+    time, and per window the ids {"result_id", "message_id"}."""
     now = at or utcnow()
     turn_id = int(
         conn.execute(
@@ -120,6 +122,8 @@ def insert_turn(
                 model_id=window["model_id"],
                 user_id=user_id,
                 status="queued",
+                source=source,
+                runner=runner,
                 created_at=now,
             )
         ).inserted_primary_key[0]
@@ -134,9 +138,13 @@ def insert_turn(
 
 # -- while streaming -----------------------------------------------------------------------
 
+# A result is still active while it is queued or streaming. Spelled out rather than as
+# ``IN (...)``: an expanding IN cannot be part of an executemany.
+_STILL_ACTIVE = or_(turn_results.c.status == ACTIVE[0], turn_results.c.status == ACTIVE[1])
+
 _CHECKPOINT_RESULT = (
     update(turn_results)
-    .where(turn_results.c.id == bindparam("rid"), turn_results.c.status.in_(ACTIVE))
+    .where(turn_results.c.id == bindparam("rid"), _STILL_ACTIVE)
     .values(
         status=bindparam("status"),
         started_at=bindparam("started_at"),
@@ -144,57 +152,59 @@ _CHECKPOINT_RESULT = (
     )
 )
 
+_CHECKPOINT_REPLY = (
+    update(messages)
+    .where(
+        messages.c.id == bindparam("mid"),
+        select(turn_results.c.id)
+        .where(turn_results.c.id == bindparam("rid"), _STILL_ACTIVE)
+        .exists(),
+    )
+    .values(content=bindparam("content"))
+)
+
 
 def checkpoint(conn: Connection, items: list[dict[str, Any]]) -> None:
-    """Save the partial text and progress of streaming results, all in one transaction.
-    Each item: rid, mid, status, started_at, event_log, content. A result that has been
-    finalised meanwhile is left alone (its final text is already written)."""
+    """Save the partial text and progress of streaming results, all in one transaction
+    (so that a reader sees every window at one moment). Each item: rid, mid, status,
+    started_at, event_log, content. A result finalised meanwhile, or marked INTERRUPTED
+    by another process, is left alone."""
     if not items:
         return
     conn.execute(_CHECKPOINT_RESULT, items)
-    still_active = select(turn_results.c.id).where(
-        turn_results.c.id == bindparam("rid"), turn_results.c.status.in_(ACTIVE)
-    )
-    conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("mid"), still_active.exists())
-        .values(content=bindparam("content")),
-        items,
-    )
+    conn.execute(_CHECKPOINT_REPLY, items)
 
 
 def finalize_result(
-    conn: Connection, *, result_id: int, message_id: int, content: str, values: dict[str, Any]
-) -> None:
-    """Write a result's outcome and its reply text, once."""
-    conn.execute(update(turn_results).where(turn_results.c.id == result_id).values(**values))
-    conn.execute(update(messages).where(messages.c.id == message_id).values(content=content))
+    conn: Connection,
+    *,
+    result_id: int,
+    message_id: int,
+    runner: str | None,
+    content: str,
+    values: dict[str, Any],
+) -> bool:
+    """Write a result's outcome and its reply text, once, if it is still this runner's
+    to write: a result another process has marked INTERRUPTED (this one's lease ran
+    out) keeps that outcome. Returns whether it was written."""
+    written = conn.execute(
+        update(turn_results)
+        .where(
+            turn_results.c.id == result_id,
+            turn_results.c.status.in_(ACTIVE),
+            turn_results.c.runner == runner if runner else turn_results.c.runner.is_(None),
+        )
+        .values(**values)
+    ).rowcount
+    if written:
+        conn.execute(update(messages).where(messages.c.id == message_id).values(content=content))
+    return bool(written)
 
 
 def finish_turn(conn: Connection, turn_id: int) -> None:
     conn.execute(
         update(turns).where(turns.c.id == turn_id).values(status="done", finished_at=utcnow())
     )
-
-
-def recover_interrupted(conn: Connection) -> int:
-    """After a crash: results left queued or streaming become failed INTERRUPTED, their
-    checkpointed text kept; their turns are done. Returns how many results changed."""
-    now = utcnow()
-    changed = conn.execute(
-        update(turn_results)
-        .where(turn_results.c.status.in_(ACTIVE))
-        .values(
-            status="failed",
-            error_code="INTERRUPTED",
-            error_message="the server stopped while this reply was streaming",
-            finished_at=now,
-        )
-    ).rowcount
-    conn.execute(
-        update(turns).where(turns.c.status == "running").values(status="done", finished_at=now)
-    )
-    return changed
 
 
 # -- reading back --------------------------------------------------------------------------

@@ -124,34 +124,47 @@ def done_event(seq: int, turn_id: int, statuses: list[str]) -> Event:
     )
 
 
+def stored_events(turn_id: int, result: dict[str, Any]) -> list[Event]:
+    """The events of one result that its row holds: the chunks checkpointed (or all of
+    them, once it ended) and, once it ended, its final or error event with the id it
+    had live. ``result`` has the turn_results columns, ``event_log`` and ``reply``."""
+    log = result["event_log"] or {"chunks": [], "end": None}
+    reply = result["reply"] or ""
+    started_at = result["started_at"] or result["created_at"]
+    events: list[Event] = []
+    start = 0
+    for seq, end, t_ms in log["chunks"]:
+        if end > len(reply):  # never past the text stored with it
+            break
+        events.append(
+            chunk_event(
+                seq,
+                turn_id,
+                result["window_id"],
+                result["model_id"],
+                reply[start:end],
+                chunk_time(started_at, t_ms),
+            )
+        )
+        start = end
+    if log.get("end") is not None and result["status"] in FINAL_STATUSES:
+        events.append(end_event(log["end"], turn_id, result))
+    return events
+
+
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+
 def replay(turn: dict[str, Any]) -> list[Event]:
     """Every event of a finished turn, rebuilt from its rows (see the module docstring)."""
     events: list[Event] = []
     recovered = RECOVERY_SEQ_BASE
     for result in turn["results"]:
-        log = result["event_log"] or {"chunks": [], "end": None}
-        reply = result["reply"] or ""
-        start = 0
-        started_at = result["started_at"] or result["created_at"]
-        for seq, end, t_ms in log["chunks"]:
-            text = reply[start:end]
-            start = end
-            events.append(
-                chunk_event(
-                    seq,
-                    turn["id"],
-                    result["window_id"],
-                    result["model_id"],
-                    text,
-                    chunk_time(started_at, t_ms),
-                )
-            )
-        if log.get("end") is not None:
-            end_seq = log["end"]
-        else:  # interrupted before it ended: its error event is made up now
+        events.extend(stored_events(turn["id"], result))
+        if (result["event_log"] or {}).get("end") is None:
+            # interrupted before it ended: its error event is made up now
             recovered += 1
-            end_seq = recovered
-        events.append(end_event(end_seq, turn["id"], result))
+            events.append(end_event(recovered, turn["id"], result))
     events.sort(key=lambda e: e.seq)
     last = events[-1].seq if events else 0
     statuses = [r["status"] for r in turn["results"]]
