@@ -400,6 +400,10 @@ class ConversationService:
         if await self.db.read(turn_store.turn_owner, turn_id) != user.id:
             raise ChatMoreError("TURN_NOT_FOUND")
         cancelled = self.fanout.cancel(turn_id, window_ids)
+        if turn_id not in self.fanout.running:
+            # Another server process runs it (or nothing does any more): ask through the
+            # database; that process stops the calls within about a second.
+            cancelled = await self.db.write(turn_store.request_cancel, turn_id, window_ids)
         return {"turn_id": turn_id, "cancelled_window_ids": cancelled}
 
     async def turn(self, user: AuthUser, turn_id: int) -> dict[str, Any]:

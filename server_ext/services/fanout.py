@@ -309,6 +309,8 @@ class FanOut:
             usage = end.usage
             values.update(
                 status="succeeded",
+                error_code=None,  # a stop asked for too late is no error
+                error_message=None,
                 finish_reason=end.finish_reason,
                 prompt_tokens=usage.prompt_tokens if usage else None,
                 completion_tokens=usage.completion_tokens if usage else None,
@@ -402,10 +404,27 @@ class FanOut:
                 run.dirty = True
             raise
 
+    async def stop_requested(self) -> None:
+        """Stop the results that a user asked another server process to stop."""
+        runs = {
+            run.result_id: run
+            for turn in self.running.values()
+            for run in turn.windows.values()
+            if run.task and not run.task.done() and run.cancel_reason is None
+        }
+        if not runs:
+            return
+        for result_id in await self.db.read(turn_store.cancel_requests, list(runs)):
+            run = runs[result_id]
+            if run.cancel_reason is None and run.task and not run.task.done():
+                run.cancel_reason = "user"
+                run.task.cancel()
+
     async def _checkpoint_loop(self) -> None:
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
             try:
+                await self.stop_requested()
                 await self.checkpoint_now()
             except Exception:
                 # Once per streak of failures, not every second.

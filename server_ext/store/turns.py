@@ -201,6 +201,41 @@ def finalize_result(
     return bool(written)
 
 
+# A stop asked for on another server process than the one running the result: the
+# running process reads it with its next checkpoint and stops the call.
+CANCEL_REQUESTED = "CANCELLED"
+
+
+def request_cancel(conn: Connection, turn_id: int, window_ids: list[int] | None) -> list[int]:
+    """Ask the process running the turn's active results (of ``window_ids``, or all) to
+    stop them. Returns the windows asked."""
+    query = select(turn_results.c.id, turn_results.c.window_id).where(
+        turn_results.c.turn_id == turn_id, turn_results.c.status.in_(ACTIVE)
+    )
+    if window_ids is not None:
+        query = query.where(turn_results.c.window_id.in_(window_ids))
+    rows = conn.execute(query).all()
+    if rows:
+        conn.execute(
+            update(turn_results)
+            .where(turn_results.c.id.in_([r.id for r in rows]), turn_results.c.status.in_(ACTIVE))
+            .values(error_code=CANCEL_REQUESTED)
+        )
+    return sorted(r.window_id for r in rows)
+
+
+def cancel_requests(conn: Connection, result_ids: list[int]) -> list[int]:
+    """Which of these active results another process has asked to stop."""
+    rows = conn.execute(
+        select(turn_results.c.id).where(
+            turn_results.c.id.in_(result_ids),
+            turn_results.c.status.in_(ACTIVE),
+            turn_results.c.error_code == CANCEL_REQUESTED,
+        )
+    )
+    return [row.id for row in rows]
+
+
 def finish_turn(conn: Connection, turn_id: int) -> None:
     conn.execute(
         update(turns).where(turns.c.id == turn_id).values(status="done", finished_at=utcnow())

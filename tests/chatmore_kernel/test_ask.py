@@ -40,12 +40,14 @@ def test_ask_with_windows_of_one_model(accounts: Accounts, demo_models: DemoMode
 def test_ask_gives_up_after_its_timeout_and_cancels(
     accounts: Accounts, demo_provider: DemoProvider
 ) -> None:
-    slow = register(accounts.admin, demo_provider, "demo-sage;ttft_ms=20000")
+    slow = register(accounts.admin, demo_provider, "demo-sage;ttft_ms=60000")
     began = time.monotonic()
     with pytest.raises(cm.ChatMoreError) as late:
         accounts.user.ask("take your time", [slow], timeout=1.5)
     assert late.value.code == "TIMEOUT"
-    assert time.monotonic() - began < 6
+    # It gave up on its own timeout, long before the provider would have answered
+    # (a bound that holds on a busy machine too).
+    assert time.monotonic() - began < 30
     # The turn was cancelled on the server, not left running.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

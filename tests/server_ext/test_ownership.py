@@ -180,6 +180,16 @@ def test_two_processes_share_turns_without_touching_each_others(
         second_use.read()
         assert second_use.json()["error"]["code"] == "AUTH_TOKEN_REVOKED"
 
+    # A stop asked of B reaches the turn that A runs.
+    turn_id = send(user_a, conversation["id"], "to be stopped")["turn_id"]
+    streaming_with_text(user_a, turn_id, 2, chars=10)
+    stopped = user_b.post(f"api/turns/{turn_id}/cancel", json={})
+    assert stopped.json()["cancelled_window_ids"] == [w["id"] for w in conversation["windows"]]
+    turn = wait_turn(user_a, turn_id, timeout=120)
+    for result in turn["results"]:
+        assert (result["status"], result["error_code"]) == ("cancelled", "CANCELLED")
+        assert result["reply"]
+
     # Killing A makes B mark A's results INTERRUPTED, keeping their text.
     turn_id = send(user_a, conversation["id"], "third")["turn_id"]
     streaming_with_text(user_a, turn_id, 2, chars=10)

@@ -28,15 +28,16 @@ def normal_text(provider: DemoProvider, prompt: str = PROMPT) -> str:
 
 
 def test_slow_first_delays_the_first_token(demo_provider: DemoProvider) -> None:
-    body = chat_body("fault;fault=slow_first;ttft_ms=600", stream=True)
+    body = chat_body("fault;fault=slow_first;ttft_ms=5000", stream=True)
     started = time.monotonic()
     seen: list[tuple[float, str]] = []
     with httpx.stream("POST", f"{demo_provider.url}/chat/completions", json=body) as response:
         for line in response.iter_lines():
             if line.startswith("data: {"):
                 seen.append((time.monotonic() - started, line))
-    assert '"role":"assistant"' in seen[0][1] and seen[0][0] < 0.5  # headers come at once
-    assert seen[1][0] >= 0.6
+    # The role chunk comes at once: well before the delay, even on a busy machine.
+    assert '"role":"assistant"' in seen[0][1] and seen[0][0] < 2.5
+    assert seen[1][0] >= 5.0
 
 
 def test_stall_stops_mid_stream_and_keeps_the_connection(demo_provider: DemoProvider) -> None:
