@@ -113,6 +113,9 @@ class FanOut:
         )
         self._checkpointer: asyncio.Task | None = None
         self._checkpoint_failures = 0
+        # Final writes the database refused (it was unreachable, say): retried with every
+        # checkpoint until they land, so that no outcome is lost while this process lives.
+        self._unwritten: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -129,6 +132,8 @@ class FanOut:
         tasks = [t.task for t in self.running.values() if t.task]
         if tasks:
             await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+        with contextlib.suppress(Exception):
+            await self.write_unwritten()
         if self._checkpointer:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -176,10 +181,9 @@ class FanOut:
 
     async def _finish_turn(self, turn: TurnRun) -> None:
         await asyncio.gather(*(r.task for r in turn.windows.values() if r.task))
-        try:
-            await asyncio.shield(self.db.write(turn_store.finish_turn, turn.turn_id))
-        except Exception:
-            log.exception("turn %s: could not mark it done", turn.turn_id)
+        await asyncio.shield(
+            self._write_final(("turn", turn.turn_id), turn_store.finish_turn, turn_id=turn.turn_id)
+        )
         statuses = [r.status for r in turn.windows.values()]
         turn.log.append(done_event(turn.log.next_seq(), turn.turn_id, statuses))
         turn.log.finish()
@@ -332,26 +336,15 @@ class FanOut:
         values["event_log"] = {"chunks": run.chunks, "end": seq}
         # The event goes out first so that ids stay in order in the log; the row follows.
         turn_log.append(end_event(seq, run.turn_id, {**values, **_ids(run)}))
-        try:
-            written = await self.db.write(
-                turn_store.finalize_result,
-                result_id=run.result_id,
-                message_id=run.message_id,
-                runner=self.runner,
-                content=run.text(),
-                values=values,
-            )
-            if not written:
-                log.warning(
-                    "turn %s window %s: another server marked this result INTERRUPTED "
-                    "(this one's lease had run out); its outcome was not stored",
-                    run.turn_id,
-                    run.window_id,
-                )
-        except Exception:
-            log.exception(
-                "turn %s window %s: could not store the result", run.turn_id, run.window_id
-            )
+        await self._write_final(
+            ("result", run.result_id),
+            turn_store.finalize_result,
+            result_id=run.result_id,
+            message_id=run.message_id,
+            runner=self.runner,
+            content=run.text(),
+            values=values,
+        )
         run.dirty = False
         _observe(run.model["name"], values)
         log.info(
@@ -366,6 +359,27 @@ class FanOut:
             values["latency_ms"],
             values.get("completion_tokens"),
         )
+
+    async def _write_final(self, key: tuple[Any, ...], fn: Any, **kwargs: Any) -> None:
+        """Write an outcome once; if the database refuses, keep it for the retries."""
+        try:
+            written = await self.db.write(fn, **kwargs)
+        except Exception:
+            log.exception("could not store %s %s; retrying with each checkpoint", *key)
+            self._unwritten[key] = (fn, kwargs)
+            return
+        if written is False:
+            log.warning(
+                "%s %s: another server marked it INTERRUPTED (this one's lease had run "
+                "out); its outcome was not stored",
+                *key,
+            )
+
+    async def write_unwritten(self) -> None:
+        for key, (fn, kwargs) in list(self._unwritten.items()):
+            await self.db.write(fn, **kwargs)
+            del self._unwritten[key]
+            log.warning("stored %s %s after all", *key)
 
     # -- checkpoints --------------------------------------------------------------------
 
@@ -424,6 +438,7 @@ class FanOut:
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
             try:
+                await self.write_unwritten()
                 await self.stop_requested()
                 await self.checkpoint_now()
             except Exception:
