@@ -181,6 +181,23 @@ class ApiClient:
         return self.request("PATCH", path, json=body).json()
 
     @contextmanager
+    def stream_post(
+        self, path: str, body: dict[str, Any], timeout: httpx.Timeout, headers: dict[str, str]
+    ) -> Iterator[httpx.Response]:
+        """An authenticated streaming POST (a turn started in one request)."""
+        auth = self._bearer()
+        try:
+            with self._http.stream(
+                "POST", path, json=body, auth=auth, headers=headers, timeout=timeout
+            ) as response:
+                if response.is_error:
+                    response.read()
+                    raise from_response(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise from_transport(exc, self.url) from None
+
+    @contextmanager
     def stream_get(
         self, path: str, params: dict[str, Any], timeout: httpx.Timeout
     ) -> Iterator[httpx.Response]:

@@ -19,14 +19,16 @@ from .catalog import ModelRef, window_specs
 from .errors import ChatMoreError
 from .http import ApiClient
 from .result_frames import results_frame
-from .sse import turn_events
+from .sse import TurnStream, turn_events
 
 RESUMES = 3
 
 
-def wait_for_turn(api: ApiClient, turn_id: int, deadline: float) -> dict[str, Any]:
-    """Follow the turn's events until ``done``; return that event's data."""
-    last: int | None = None
+def wait_for_turn(
+    api: ApiClient, turn_id: int, deadline: float, last: int | None = None
+) -> dict[str, Any]:
+    """Follow the turn's events after id ``last`` until ``done``; return that event's
+    data."""
     failures = 0
     while True:
         try:
@@ -61,11 +63,25 @@ def ask(
     conversation = create_conversation(
         api, specs, title, system_prompt, metadata={"created_by": "cm.ask"}
     )
-    started = api.post(f"api/conversations/{conversation['id']}/messages", {"content": prompt})
-    turn_id = started["turn_id"]
+    deadline = time.monotonic() + timeout
+    # One request starts the turn and streams it; should that connection break, the
+    # stream is resumed after the last event seen.
+    turn = TurnStream(api, conversation["id"], {"content": prompt}, deadline)
     try:
-        wait_for_turn(api, turn_id, time.monotonic() + timeout)
+        try:
+            done = any(event["event"] == "done" for event in turn.events())
+        except ChatMoreError as exc:
+            if turn.turn_id is None or exc.code not in ("SERVER_UNREACHABLE", "BAD_RESPONSE"):
+                raise
+            done = False
+        turn_id = turn.turn_id
+        assert turn_id is not None
+        if not done:
+            wait_for_turn(api, turn_id, deadline, turn.last_event_id)
     except ChatMoreError as exc:
+        turn_id = turn.turn_id
+        if turn_id is None:
+            raise
         if exc.code == "TIMEOUT":
             # The turn would run on in the server; the caller gave up on it.
             with contextlib.suppress(ChatMoreError):

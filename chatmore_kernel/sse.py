@@ -57,6 +57,13 @@ def stream_ticket(api: ApiClient, turn_id: int) -> str:
         raise ChatMoreError("BAD_RESPONSE", "the ticket answer has no stream_token") from None
 
 
+def _read_timeout(deadline: float | None) -> httpx.Timeout:
+    read = READ_TIMEOUT_S
+    if deadline is not None:
+        read = max(0.1, min(read, deadline - time.monotonic() + 0.5))
+    return httpx.Timeout(read, connect=10.0)
+
+
 def _until(lines: Iterable[str], deadline: float | None, turn_id: int) -> Iterator[str]:
     for line in lines:
         if deadline is not None and time.monotonic() > deadline:
@@ -78,11 +85,7 @@ def turn_events(
     params: dict[str, Any] = {"st": stream_ticket(api, turn_id)}
     if last_event_id is not None:
         params["last_event_id"] = last_event_id
-    read = READ_TIMEOUT_S
-    if deadline is not None:
-        read = max(0.1, min(read, deadline - time.monotonic() + 0.5))
-    timeout = httpx.Timeout(read, connect=10.0)
-    with api.stream_get(f"streams/turn/{turn_id}", params, timeout) as response:
+    with api.stream_get(f"streams/turn/{turn_id}", params, _read_timeout(deadline)) as response:
         for event in parse_sse(_until(response.iter_lines(), deadline, turn_id)):
             if event["event"] not in EVENT_NAMES:
                 continue
@@ -90,3 +93,36 @@ def turn_events(
             if event["event"] == "done":
                 return
     raise ChatMoreError("BAD_RESPONSE", f"the stream of turn {turn_id} ended before done")
+
+
+class TurnStream:
+    """A turn started in one request: ``POST …/messages`` with ``Accept:
+    text/event-stream`` answers with the turn's events. ``turn_id`` is known once the
+    answer's headers have come; iterating yields the events until ``done``."""
+
+    def __init__(
+        self, api: ApiClient, conversation_id: int, body: dict[str, Any], deadline: float | None
+    ) -> None:
+        self._api, self._body, self._deadline = api, body, deadline
+        self._path = f"api/conversations/{conversation_id}/messages"
+        self.turn_id: int | None = None
+        self.last_event_id: int | None = None
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        headers = {"Accept": "text/event-stream"}
+        timeout = _read_timeout(self._deadline)
+        with self._api.stream_post(self._path, self._body, timeout, headers) as response:
+            try:
+                self.turn_id = int(response.headers["X-ChatMore-Turn-Id"])
+            except (KeyError, ValueError):
+                raise ChatMoreError("BAD_RESPONSE", "the turn's answer has no turn id") from None
+            lines = _until(response.iter_lines(), self._deadline, self.turn_id)
+            for event in parse_sse(lines):
+                if event["event"] not in EVENT_NAMES:
+                    continue
+                if event["id"] is not None:
+                    self.last_event_id = event["id"]
+                yield event
+                if event["event"] == "done":
+                    return
+        raise ChatMoreError("BAD_RESPONSE", f"the stream of turn {self.turn_id} ended before done")

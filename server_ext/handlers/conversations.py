@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .auth_decorators import authenticated
 from .base import ApiHandler
+from .sse import wants_event_stream, write_events
 
 PAGE = 50
 HISTORY_PAGE = 100
@@ -55,10 +56,23 @@ class MessagesHandler(ApiHandler):
 
     @authenticated()
     async def post(self, conversation_id: str) -> None:
+        """Start a turn: 202 with its ids, or — asked with ``Accept: text/event-stream`` —
+        the turn's events themselves (DESIGN §8), its ids in ``X-ChatMore-Turn-Id`` and
+        ``X-ChatMore-Window-Ids``: one request instead of three."""
         started = await self.runtime.conversations.send(
             self.user, int(conversation_id), self.json_body()
         )
-        self.send(started, status=202)
+        if not wants_event_stream(self):
+            self.send(started, status=202)
+            return
+        turn_id = started["turn_id"]
+        self.streaming = True
+        self.set_header("X-ChatMore-Turn-Id", str(turn_id))
+        self.set_header("X-ChatMore-Window-Ids", ",".join(map(str, started["window_ids"])))
+        heartbeat = self.runtime.settings.sse_heartbeat
+        await write_events(
+            self, self.runtime.conversations.events(turn_id, self.user.id, 0, heartbeat)
+        )
 
 
 class TurnHandler(ApiHandler):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from tornado.iostream import StreamClosedError
-
 from ..errors import validation
-from ..metrics import SSE_STREAMS
-from ..streaming.events import HEARTBEAT
 from .auth_decorators import authenticated
 from .base import ApiHandler
+from .sse import write_events
 
 
 class TicketHandler(ApiHandler):
@@ -35,24 +32,9 @@ class TurnStreamHandler(ApiHandler):
         user = await self.runtime.auth.redeem_ticket(self.get_query_argument("st", None), turn)
         # DESIGN §8: a comment line at least every 15 s, also while a provider stalls.
         heartbeat = self.runtime.settings.sse_heartbeat
-        events = self.runtime.conversations.events(turn, user.id, after, heartbeat)
-        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Accel-Buffering", "no")
-        self.write(": stream\n\n")
-        SSE_STREAMS.inc()
-        try:
-            await self.flush()
-            async for item in events:
-                self.write(HEARTBEAT if item is None else item.sse)
-                await self.flush()
-        except StreamClosedError:
-            pass  # the client went away; the turn goes on
-        finally:
-            SSE_STREAMS.dec()
-            await events.aclose()
-        if not self._finished:
-            self.finish()
+        await write_events(
+            self, self.runtime.conversations.events(turn, user.id, after, heartbeat)
+        )
 
     def _last_event_id(self) -> int:
         raw = self.get_query_argument("last_event_id", None) or self.request.headers.get(

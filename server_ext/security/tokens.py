@@ -26,6 +26,10 @@ FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti", "type"]
 # Clock skew tolerated between issuing and verifying hosts.
 LEEWAY_SECONDS = 5
+# Access tokens already verified, kept until they expire: a client sends the same token
+# with every request, and checking its RSA signature each time is the larger part of
+# authenticating one (about 0.1 ms).
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class TokenService:
         self._keyring = keyring
         self._issuer = issuer
         self._audience = audience
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(
         self, kind: TokenType, subject: str, ttl: float, claims: dict[str, Any] | None = None
@@ -72,6 +77,20 @@ class TokenService:
     def verify(self, token: str, kind: TokenType) -> dict[str, Any]:
         """The claims of a valid token of this kind; AUTH_TOKEN_EXPIRED for an expired
         one and AUTH_TOKEN_INVALID for anything else wrong with it."""
+        cached = self._verified.get(token) if kind == "access" else None
+        if cached is not None:
+            if cached["exp"] + LEEWAY_SECONDS < time.time():
+                self._verified.pop(token, None)
+                raise ChatMoreError("AUTH_TOKEN_EXPIRED")
+            return cached
+        claims = self._verify(token, kind)
+        if kind == "access":
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str, kind: TokenType) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > 8192:
             raise _invalid()
         try:

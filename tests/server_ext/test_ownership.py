@@ -159,12 +159,14 @@ def test_two_processes_share_turns_without_touching_each_others(
     ]
 
     # Restarting B while A streams leaves A's turn alone; B refuses the busy window.
-    long = make_models(admin_a, demo_provider.url, [slow(1500, tps=100), slow(1500, tps=100)])
+    # Replies of 30 s: time for B to restart on a busy machine while they stream.
+    long = make_models(admin_a, demo_provider.url, [slow(3000, tps=100), slow(3000, tps=100)])
     conversation = make_conversation(user_a, long)
     turn_id = send(user_a, conversation["id"], "second")["turn_id"]
     streaming_with_text(user_a, turn_id, 2, chars=10)
     b.stop()
     b.start()
+    assert user_a.get(f"api/turns/{turn_id}").json()["status"] == "running", "B took too long"
     busy = user_b.post(f"api/conversations/{conversation['id']}/messages", json={"content": "x"})
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "WINDOW_BUSY"
     done = wait_turn(user_a, turn_id, timeout=120)

@@ -630,3 +630,38 @@ def test_two_sends_racing_for_one_window_store_one_turn(
         assert wait_turn(user, winner)["results"][0]["status"] == "succeeded"
         turns_, messages_, results_ = count_rows(server)
         assert (turns_, messages_, results_) == (before[0] + 1, before[1] + 2, before[2] + 1)
+
+
+# -- a turn in one request -------------------------------------------------------------------
+
+
+def test_a_turn_in_one_request_streams_what_the_stream_route_replays(
+    admin: Client, user: Client, demo_provider: DemoProvider
+) -> None:
+    models = make_models(
+        admin, demo_provider.url, [f"{tag()};ttft_ms=0;tps=200", f"{tag()};fault=server_error"]
+    )
+    conversation = make_conversation(user, models)
+    windows = [w["id"] for w in conversation["windows"]]
+    with user.http.stream(
+        "POST",
+        f"api/conversations/{conversation['id']}/messages",
+        json={"content": "Explain indexes"},
+        headers={**user.auth, "Accept": "text/event-stream"},
+    ) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        assert answer.headers["cache-control"] == "no-cache"
+        turn_id = int(answer.headers["x-chatmore-turn-id"])
+        assert answer.headers["x-chatmore-window-ids"] == ",".join(map(str, windows))
+        live = [e for e in parse_lines(answer.iter_lines()) if not isinstance(e, str)]
+    assert live[-1].name == "done" and live[-1].data["models_succeeded"] == 1
+    assert {e.name for e in live} == {"chunk", "final", "error", "done"}
+    assert read_events(user, turn_id) == live
+    # A refused turn is refused the same way, as JSON.
+    busy = user.post(
+        f"api/conversations/{conversation['id']}/messages",
+        json={"content": ""},
+        headers={"Accept": "text/event-stream"},
+    )
+    assert busy.status_code == 400 and error_code(busy) == "VALIDATION_FAILED"
