@@ -1,6 +1,7 @@
 """Time to first token added by ChatMore: the same one-window request through ChatMore
-(POST the message, get a stream ticket, open the SSE stream) against a direct httpx
-stream to the provider, in interleaved rounds.
+against a direct httpx stream to the provider, in interleaved rounds. Two ways through
+ChatMore: a turn in one request (``POST …/messages`` with ``Accept: text/event-stream``)
+and the three-request path a browser's EventSource takes (POST, stream ticket, SSE).
 
     .venv/bin/python bench/turn_overhead.py [--backend sqlite|mariadb] [--rounds 15]
                                             [--per-round 10] [--provider-ttft-ms 100]
@@ -72,6 +73,30 @@ def chatmore_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> 
     return elapsed
 
 
+def one_request_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> float:
+    start = time.perf_counter()
+    elapsed = None
+    with client.stream(
+        "POST",
+        f"{stack_.server.api_url}api/conversations/{conversation_id}/messages",
+        headers={**stack_.auth, "Accept": "text/event-stream"},
+        json={"content": PROMPT},
+    ) as response:
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "chunk" and elapsed is None:
+                elapsed = time.perf_counter() - start
+            elif line.startswith("data: ") and event == "done":
+                break
+    assert elapsed is not None
+    return elapsed
+
+
+WAYS = {"chatmore": chatmore_ttft, "one_request": one_request_ttft}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "mariadb"])
@@ -85,45 +110,54 @@ def main() -> None:
         model = s.model(upstream, default_params={"max_tokens": 50})
         # A fresh conversation per request keeps every request a first turn of one window.
         conversations = iter(
-            [s.conversation([model])["id"] for _ in range((args.rounds + 1) * args.per_round)]
+            [
+                s.conversation([model])["id"]
+                for _ in range((args.rounds + 1) * args.per_round * len(WAYS))
+            ]
         )
         for _ in range(3):  # warm-up: connections, caches
             direct_ttft(client, s, upstream)
-            chatmore_ttft(client, s, next(conversations))
-        direct_medians, chatmore_medians, added_medians = [], [], []
-        direct_all, chatmore_all = [], []
+            for way in WAYS.values():
+                way(client, s, next(conversations))
+        medians: dict[str, list[float]] = {w: [] for w in ("direct", *WAYS)}
+        added: dict[str, list[float]] = {w: [] for w in WAYS}
+        every: dict[str, list[float]] = {w: [] for w in ("direct", *WAYS)}
         for _ in range(args.rounds):
-            direct: list[float] = []
-            through: list[float] = []
+            samples: dict[str, list[float]] = {w: [] for w in ("direct", *WAYS)}
             for i in range(args.per_round):
-                for way in ("direct", "chatmore") if i % 2 == 0 else ("chatmore", "direct"):
+                order = ["direct", *WAYS]
+                for way in order if i % 2 == 0 else reversed(order):
                     if way == "direct":
-                        direct.append(direct_ttft(client, s, upstream))
+                        samples[way].append(direct_ttft(client, s, upstream))
                     else:
-                        through.append(chatmore_ttft(client, s, next(conversations)))
-            direct_medians.append(median(direct))
-            chatmore_medians.append(median(through))
-            added_medians.append(median(through) - median(direct))
-            direct_all += direct
-            chatmore_all += through
+                        samples[way].append(WAYS[way](client, s, next(conversations)))
+            for way, values in samples.items():
+                medians[way].append(median(values))
+                every[way] += values
+            for way in WAYS:
+                added[way].append(median(samples[way]) - median(samples["direct"]))
 
     ms = 1000
     print(
         f"backend: {args.backend}; provider first-token delay {args.provider_ttft_ms} ms; "
         f"{args.rounds} rounds x {args.per_round} requests each way"
     )
-    print(
-        f"direct to the provider : p50 {median(direct_medians) * ms:7.2f} ms   "
-        f"p99 {percentile(direct_all, 0.99) * ms:7.2f} ms"
-    )
-    print(
-        f"through ChatMore       : p50 {median(chatmore_medians) * ms:7.2f} ms   "
-        f"p99 {percentile(chatmore_all, 0.99) * ms:7.2f} ms"
-    )
-    print(
-        f"added by ChatMore      : p50 {median(added_medians) * ms:7.2f} ms   "
-        f"p99 {(percentile(chatmore_all, 0.99) - percentile(direct_all, 0.99)) * ms:7.2f} ms"
-    )
+    labels = {
+        "direct": "direct to the provider",
+        "chatmore": "POST, ticket, SSE",
+        "one_request": "one request (POST SSE)",
+    }
+    for way, label in labels.items():
+        print(
+            f"{label:<24}: p50 {median(medians[way]) * ms:7.2f} ms   "
+            f"p99 {percentile(every[way], 0.99) * ms:7.2f} ms"
+        )
+    for way in WAYS:
+        p99 = percentile(every[way], 0.99) - percentile(every["direct"], 0.99)
+        print(
+            f"added, {way:<17}: p50 {median(added[way]) * ms:7.2f} ms   "
+            f"p99 {p99 * ms:7.2f} ms"
+        )
 
 
 if __name__ == "__main__":
