@@ -154,10 +154,7 @@ def main() -> None:
         )
     for way in WAYS:
         p99 = percentile(every[way], 0.99) - percentile(every["direct"], 0.99)
-        print(
-            f"added, {way:<17}: p50 {median(added[way]) * ms:7.2f} ms   "
-            f"p99 {p99 * ms:7.2f} ms"
-        )
+        print(f"added, {way:<17}: p50 {median(added[way]) * ms:7.2f} ms   p99 {p99 * ms:7.2f} ms")
 
 
 if __name__ == "__main__":
