@@ -55,6 +55,9 @@ PROFILES = (
     Profile("flaky", 650, 60, 0.35, 0.05, 1),
 )
 
+# Where calls come from (DESIGN §11), with their shares.
+SOURCES = (("board", 0.7), ("ask", 0.1), ("gateway", 0.12), ("experiment", 0.06), ("judge", 0.02))
+
 ERRORS = (
     ("PROVIDER_TIMEOUT", "the provider did not answer in time"),
     ("PROVIDER_HTTP_ERROR", "the provider answered with status 500"),
@@ -316,6 +319,7 @@ def _fill_results(
     completion[cancelled] = (completion * rng.random(n)).astype(np.int64)[cancelled]
 
     logs = _event_logs(rng, event_log_chars)
+    source_ix = rng.choice(len(SOURCES), size=n, p=[w for _, w in SOURCES])
     error_ix = rng.integers(0, len(ERRORS), size=n)
     offsets = rng.integers(0, 900_000, size=n)  # µs after the turn was created
     for part in _batches(n):
@@ -349,6 +353,7 @@ def _fill_results(
                     if running or st == 2 or decode_null[i]
                     else int(decode[i] if ok else latency[i] - ttft[i]),
                     "event_log": None if running else logs[i % len(logs)],
+                    "source": SOURCES[source_ix[i]][0],
                     "created_at": created,
                     "started_at": created,
                     "finished_at": created + dt.timedelta(milliseconds=int(latency[i]))

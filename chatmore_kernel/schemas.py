@@ -47,6 +47,7 @@ RESULTS: Schema = (
     Column("model", "cat"),
     Column("params", "obj"),
     Column("mode", "cat", MODES),
+    Column("source", "cat"),
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),

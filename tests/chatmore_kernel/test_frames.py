@@ -23,6 +23,7 @@ RESULTS = {
     "model": "category",
     "params": "object",
     "mode": "category",
+    "source": "category",
     "prompt": STRING,
     "reply": STRING,
     "status": "category",
