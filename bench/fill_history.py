@@ -1,6 +1,7 @@
 """Fill a database with a realistic history of turn results, for the benchmarks.
 
     .venv/bin/python bench/fill_history.py [URL] [-n 1000000] [--days 90] [--users 8]
+    .venv/bin/python bench/fill_history.py --smoke      # seconds: 1,000 results
 
 URL defaults to a new SQLite file in the temporary directory. The database is migrated
 first, then filled with bulk inserts: users, models, conversations with 2–4 windows each,
@@ -372,7 +373,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--event-log-chars", type=int, default=800)
+    parser.add_argument("--smoke", action="store_true", help="1,000 results, 3 days")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.n, args.days = 1_000, 3
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='chatmore-bench-')) / 'bench.db'}"
     engine = create_db_engine(url)
     try:

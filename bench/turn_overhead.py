@@ -4,6 +4,7 @@ stream to the provider, in interleaved rounds.
 
     .venv/bin/python bench/turn_overhead.py [--backend sqlite|mariadb] [--rounds 15]
                                             [--per-round 10] [--provider-ttft-ms 100]
+    .venv/bin/python bench/turn_overhead.py --smoke      # seconds: one round of 2 requests
 
 The demo provider runs as a process of its own and waits ``--provider-ttft-ms`` before
 its first token, as real models do (the ticket and the SSE connection are made while
@@ -72,22 +73,28 @@ def chatmore_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> 
     return elapsed
 
 
+WARMUP = 3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "mariadb"])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--per-round", type=int, default=10)
     parser.add_argument("--provider-ttft-ms", type=int, default=100)
+    parser.add_argument("--smoke", action="store_true", help="one round of 2 requests")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.per_round, args.provider_ttft_ms = 1, 2, 20
     upstream = f"bench;ttft_ms={args.provider_ttft_ms};tps=0;tokens=20"
 
     with stack(args.backend) as s, httpx.Client(timeout=30) as client:
         model = s.model(upstream, default_params={"max_tokens": 50})
         # A fresh conversation per request keeps every request a first turn of one window.
         conversations = iter(
-            [s.conversation([model])["id"] for _ in range((args.rounds + 1) * args.per_round)]
+            [s.conversation([model])["id"] for _ in range(args.rounds * args.per_round + WARMUP)]
         )
-        for _ in range(3):  # warm-up: connections, caches
+        for _ in range(WARMUP):  # warm-up: connections, caches
             direct_ttft(client, s, upstream)
             chatmore_ttft(client, s, next(conversations))
         direct_medians, chatmore_medians, added_medians = [], [], []

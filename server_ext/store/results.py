@@ -18,6 +18,7 @@ from sqlalchemy import Connection, String, Text, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from .db import plain_rows
 from .tables import conversations, messages, models, turn_results, turns, windows
 from .turns import REPLY_OF_RESULT
 
@@ -190,18 +191,9 @@ def result_tuples(
     query = which.apply(
         select(*(column.label(name) for name, column in named)).select_from(source)
     )
-    return [name for name, _ in named], _plain(
+    return [name for name, _ in named], plain_rows(
         conn, query.order_by(turn_results.c.id).limit(limit)
     )
-
-
-def _plain(conn: Connection, query: Any) -> list[Any]:
-    """The driver's tuples, for queries whose columns need no result processing."""
-    result = conn.execute(query)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
 
 
 def turns_between(
@@ -216,7 +208,7 @@ def turns_between(
     query = select(*columns).where(turns.c.id.between(lo, hi))
     if user_id is not None:
         query = query.where(turns.c.user_id == user_id)
-    return _plain(conn, query)
+    return plain_rows(conn, query)
 
 
 def windows_between(conn: Connection, lo: int, hi: int) -> list[Any]:
@@ -234,4 +226,4 @@ def windows_between(conn: Connection, lo: int, hi: int) -> list[Any]:
         .join(models, models.c.id == windows.c.model_id)
         .where(windows.c.id.between(lo, hi))
     )
-    return _plain(conn, query)
+    return plain_rows(conn, query)

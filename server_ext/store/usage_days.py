@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
-from .db import utcnow
-from .tables import turn_results, usage_days, usage_fold, usage_pending
+from .db import plain_rows, utcnow
+from .tables import models, turn_results, usage_days, usage_fold, usage_pending
 
 FINAL = ("succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "streaming")
@@ -338,9 +338,25 @@ def usage_parts(conn: Connection, scope: Scope) -> dict[tuple[Any, ...], Part]:
     return parts
 
 
+_DAY_COLUMNS = (
+    _ud.model_id,
+    _ud.day,
+    _ud.source,
+    _ud.succeeded,
+    _ud.failed,
+    _ud.cancelled,
+    *(_ud[name] for name in _SUMS),
+    _ud.latency_values,
+    _ud.ttft_values,
+)
+
+
 def _from_days(conn: Connection, scope: Scope, parts: dict[tuple[Any, ...], Part]) -> None:
+    """Add the usage_days rows of the whole days of ``scope`` to ``parts``: their rows
+    are grouped first, then added up group by group (a million values cost one
+    ``frombuffer`` per group and measure)."""
     first, last = whole_days(scope.start, scope.end)
-    query = select(usage_days)
+    query = select(*_DAY_COLUMNS)
     if first is not None:
         query = query.where(_ud.day >= first)
     if last is not None:
@@ -351,28 +367,46 @@ def _from_days(conn: Connection, scope: Scope, parts: dict[tuple[Any, ...], Part
         query = query.where(_ud.model_id == scope.model_id)
     if scope.source is not None:
         query = query.where(_ud.source == scope.source)
-    for row in conn.execute(query):
-        key = scope.key(row.model_id, row.day, row.source)
+    days: dict[Any, dt.date] = {}  # the driver's day (SQLite: text) -> date, once each
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in plain_rows(conn, query):
+        day = days.get(row[1])
+        if day is None:
+            day = days[row[1]] = _as_date(row[1])
+        groups.setdefault(scope.key(row[0], day, row[2]), []).append(row)
+    for key, rows in groups.items():
         part = parts.get(key)
         if part is None:
             part = parts[key] = Part()
-        part.succeeded += row.succeeded
-        part.failed += row.failed
-        part.cancelled += row.cancelled
-        for name in _SUMS:
-            setattr(part, name, _add(getattr(part, name), getattr(row, name)))
-        if row.latency_values:
-            part.latency.append(np.frombuffer(row.latency_values, VALUES))
-        if row.ttft_values:
-            part.ttft.append(np.frombuffer(row.ttft_values, VALUES))
+        columns = list(zip(*rows, strict=True))
+        part.succeeded += sum(columns[3])
+        part.failed += sum(columns[4])
+        part.cancelled += sum(columns[5])
+        for i, name in enumerate(_SUMS, start=6):
+            reported = [v for v in columns[i] if v is not None]
+            if reported:
+                setattr(part, name, _add(getattr(part, name), int(sum(reported))))
+        latency, ttft = b"".join(columns[-2]), b"".join(columns[-1])
+        if latency:
+            part.latency.append(np.frombuffer(latency, VALUES))
+        if ttft:
+            part.ttft.append(np.frombuffer(ttft, VALUES))
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def _unfolded(
     conn: Connection, scope: Scope, mark: int, edges: list[tuple[Any, Any]]
 ) -> Iterator[Any]:
     """The final results of ``scope`` that usage_days does not answer for: above the
-    mark, pending, or in ``edges`` (the partial days) — each once."""
-    filters = [_tr.status.in_(FINAL)]
+    mark, pending, or in ``edges`` (the partial days) — each once.
+
+    The status is checked here, not in SQL: given ``status IN (…)`` the planners walk a
+    stats index (status first) over every final result and fetch each row, where these
+    queries want a primary-key range, a few ids, or a (model or user, created_at) range."""
+    filters = []
     if scope.start is not None:
         filters.append(_tr.created_at >= scope.start)
     if scope.end is not None:
@@ -384,18 +418,27 @@ def _unfolded(
     if scope.source is not None:
         filters.append(_tr.source == scope.source)
     columns = select(*_RESULT_COLUMNS)
-    pending = select(usage_pending.c.result_id)
-    # Above the mark: a primary-key range.
-    yield from conn.execute(columns.where(_tr.id > mark, *filters))
-    # Pending (at or below it) and ended since.
-    yield from conn.execute(columns.where(_tr.id.in_(pending), *filters))
-    # Folded, but in a partial day.
-    for lo, hi in edges:
-        bounds = []
-        if lo is not None:
-            bounds.append(_tr.created_at >= lo)
-        if hi is not None:
-            bounds.append(_tr.created_at < hi)
-        yield from conn.execute(
-            columns.where(_tr.id <= mark, _tr.id.not_in(pending), *filters, *bounds)
-        )
+    pending = list(conn.execute(select(usage_pending.c.result_id)).scalars())
+    queries = [columns.where(_tr.id > mark, *filters)]  # a primary-key range
+    if pending:  # a few ids, at or below the mark
+        queries.append(columns.where(_tr.id.in_(pending), *filters))
+    if edges:
+        # Folded, but in a partial day: a (model, created_at) range per model when no user
+        # or model narrows it down (ix_turn_results_model_id_created_at).
+        narrowed = filters
+        if scope.user_id is None and scope.model_id is None:
+            every_model = list(conn.execute(select(models.c.id)).scalars())
+            narrowed = [*filters, _tr.model_id.in_(every_model)]
+        for lo, hi in edges:
+            bounds = [_tr.id <= mark]
+            if lo is not None:
+                bounds.append(_tr.created_at >= lo)
+            if hi is not None:
+                bounds.append(_tr.created_at < hi)
+            if pending:
+                bounds.append(_tr.id.not_in(pending))
+            queries.append(columns.where(*narrowed, *bounds))
+    for query in queries:
+        for row in conn.execute(query):
+            if row.status in FINAL:
+                yield row
