@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -377,7 +378,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.smoke:
         args.n, args.days = 1_000, 3
-    url = args.url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='chatmore-bench-')) / 'bench.db'}"
+    temp = Path(tempfile.mkdtemp(prefix="chatmore-bench-"))
+    url = args.url or f"sqlite:///{temp / 'bench.db'}"
     engine = create_db_engine(url)
     try:
         filled = fill(
@@ -390,6 +392,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         engine.dispose()
+        if args.smoke or args.url:  # a smoke run's file is not kept
+            shutil.rmtree(temp, ignore_errors=True)
     print(
         f"filled {filled.url}: {filled.results:,} results of {len(filled.users)} users and "
         f"{len(filled.models)} models, {filled.start:%Y-%m-%d} to {filled.end:%Y-%m-%d}, "

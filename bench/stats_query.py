@@ -202,12 +202,13 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="3,000 results, one run")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if args.smoke:
         args.n, args.runs = 3_000, 1
-        args.sqlite = args.sqlite or Path(tempfile.mkdtemp(prefix="chatmore-bench-")) / "h.db"
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if not args.no_sqlite:
-        run_sqlite(args.n, args.runs, args.sqlite)
+        with tempfile.TemporaryDirectory(prefix="chatmore-bench-") as tmp:
+            path = args.sqlite or (Path(tmp) / "history.db" if args.smoke else None)
+            run_sqlite(args.n, args.runs, path)
     if not args.no_mariadb:
         run_mariadb(args.n, args.runs)
     print(f"load average {os.getloadavg()[0]:.1f}")

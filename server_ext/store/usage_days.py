@@ -135,6 +135,13 @@ def _day(created_at: dt.datetime) -> dt.date:
     return created_at.date()  # naive UTC: its UTC day
 
 
+def _results_by_id(conn: Connection, ids: list[int], *filters: Any) -> Iterator[Any]:
+    """The results with these ids (a few hundred at a time: SQLite binds at most 32,766)."""
+    for lo in range(0, len(ids), 500):
+        query = select(*_RESULT_COLUMNS).where(_tr.id.in_(ids[lo : lo + 500]), *filters)
+        yield from conn.execute(query)
+
+
 # -- folding ---------------------------------------------------------------------------------
 
 
@@ -150,12 +157,9 @@ def catch_up(conn: Connection, *, now: dt.datetime | None = None, batch: int = B
     parts: dict[tuple[Any, ...], Part] = {}
     folded = 0
 
-    # Pending results that have ended since.
-    ended = conn.execute(
-        select(*_RESULT_COLUMNS)
-        .where(_tr.id.in_(select(usage_pending.c.result_id)), _tr.status.in_(FINAL))
-        .order_by(_tr.id)
-    ).all()
+    # Pending results that have ended since (by id: see _unfolded on the status).
+    pending_ids = list(conn.execute(select(usage_pending.c.result_id)).scalars())
+    ended = [row for row in _results_by_id(conn, pending_ids) if row.status in FINAL]
     for row in ended:
         _part_of(parts, row).add_result(row)
     if ended:
@@ -419,9 +423,9 @@ def _unfolded(
         filters.append(_tr.source == scope.source)
     columns = select(*_RESULT_COLUMNS)
     pending = list(conn.execute(select(usage_pending.c.result_id)).scalars())
-    queries = [columns.where(_tr.id > mark, *filters)]  # a primary-key range
-    if pending:  # a few ids, at or below the mark
-        queries.append(columns.where(_tr.id.in_(pending), *filters))
+    skipped = set(pending)  # read by id below, not again in the partial days
+    found = [conn.execute(columns.where(_tr.id > mark, *filters))]  # a primary-key range
+    found.append(_results_by_id(conn, pending, *filters))  # a few, at or below the mark
     if edges:
         # Folded, but in a partial day: a (model, created_at) range per model when no user
         # or model narrows it down (ix_turn_results_model_id_created_at).
@@ -435,10 +439,9 @@ def _unfolded(
                 bounds.append(_tr.created_at >= lo)
             if hi is not None:
                 bounds.append(_tr.created_at < hi)
-            if pending:
-                bounds.append(_tr.id.not_in(pending))
-            queries.append(columns.where(*narrowed, *bounds))
-    for query in queries:
-        for row in conn.execute(query):
+            rows = conn.execute(columns.where(*narrowed, *bounds))
+            found.append(row for row in rows if row.id not in skipped)
+    for rows in found:
+        for row in rows:
             if row.status in FINAL:
                 yield row
