@@ -87,6 +87,13 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, float, Any]:
     return statistics.median(seconds), min(seconds), max(seconds), result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux): the server's own work,
+    whatever else the machine is busy with."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def spread(low: float, high: float) -> str:
     return f"({low:.2f}–{high:.2f})"
 
@@ -154,11 +161,16 @@ def main(argv: list[str] | None = None) -> None:
             import chatmore_kernel as cm
 
             session = cm.connect(server.base_url, EMAIL, PASSWORD)
+            assert server.proc is not None
+            pid = server.proc.pid
             shown = make_url(url).render_as_string(hide_password=True)
             print(f"server {server.base_url} on {shown}; {args.runs} runs each, median (min–max)")
             for text in (False, True):
                 label = f"cm.results(text={text})"
+                cpu_before, began_cpu = cpu_seconds(pid), time.process_time()
                 seconds, low, high, df = timed(lambda text=text: cm.results(text=text), args.runs)
+                server_cpu = (cpu_seconds(pid) - cpu_before) / args.runs
+                client_cpu = (time.process_time() - began_cpu) / args.runs
                 mb = df.memory_usage(deep=False).sum() / 2**20
                 verdict = ""
                 if not text and not args.smoke:
@@ -169,18 +181,26 @@ def main(argv: list[str] | None = None) -> None:
                     f"{label:24} {len(df):>9,} rows  {seconds:6.2f} s {spread(low, high)}  "
                     f"{len(df) / seconds:>10,.0f} rows/s  {mb:5.0f} MB{verdict}"
                 )
+                print(f"  CPU per call: server {server_cpu:.2f} s, notebook {client_cpu:.2f} s")
+                cpu_before = cpu_seconds(pid)
                 server_s, low, high, bodies = timed(
                     lambda text=text: arrow_pages(session, text), args.runs
                 )
+                server_cpu = (cpu_seconds(pid) - cpu_before) / args.runs
                 size = sum(len(b) for b in bodies) / 2**20
+                began_cpu = time.process_time()
                 client_s, *_ = timed(lambda b=bodies, t=text: arrow_decode(b, t), args.runs)
+                client_cpu = (time.process_time() - began_cpu) / args.runs
                 print(
                     f"  Arrow: server only {server_s:.2f} s {spread(low, high)} for "
-                    f"{len(bodies)} pages, {size:,.0f} MB; client only {client_s:.2f} s"
+                    f"{len(bodies)} pages, {size:,.0f} MB, server CPU {server_cpu:.2f} s; "
+                    f"client only {client_s:.2f} s (CPU {client_cpu:.2f} s)"
                 )
+                cpu_before = cpu_seconds(pid)
                 server_s, low, high, bodies = timed(
                     lambda text=text: json_pages(session, text), args.runs
                 )
+                server_cpu = (cpu_seconds(pid) - cpu_before) / args.runs
                 size = sum(len(b) for b in bodies) / 2**20
                 client_s, *_, json_df = timed(
                     lambda b=bodies, t=text: json_decode(b, t), args.runs
@@ -188,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
                 assert len(json_df) == len(df)
                 print(
                     f"  JSON:  server only {server_s:.2f} s {spread(low, high)} for "
-                    f"{len(bodies)} pages, {size:,.0f} MB; client only {client_s:.2f} s"
+                    f"{len(bodies)} pages, {size:,.0f} MB, server CPU {server_cpu:.2f} s; "
+                    f"client only {client_s:.2f} s"
                 )
             session.close()
         finally:

@@ -93,7 +93,7 @@ def cases(db: Database) -> list[tuple[str, dict[str, Any]]]:
         ("everyone, by day and source", base | {"by_day": True, "by_source": True}),
         ("busiest user, by day", base | {"user_id": busy, "by_day": True}),
         ("everyone, last 7 days", base | {"start": week}),
-        ("everyone, mid-day to mid-day, by day", base | {"start": noon, "end": later}),
+        ("everyone, mid-day to mid-day", base | {"start": noon, "end": later}),
     ]
 
 
