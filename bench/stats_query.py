@@ -1,6 +1,7 @@
 """Time the usage-statistics query on a large history, on SQLite and MariaDB.
 
     .venv/bin/python bench/stats_query.py [-n 1000000] [--runs 7] [--sqlite FILE] [--no-mariadb]
+    .venv/bin/python bench/stats_query.py --no-sqlite --mariadb-url URL   # a filled one, kept
     .venv/bin/python bench/stats_query.py --smoke      # seconds: 3,000 results, one run
 
 For each backend: fill a database with ``-n`` results (bench/fill_history.py; the SQLite
@@ -200,6 +201,7 @@ def main() -> None:
     parser.add_argument("--sqlite", type=Path, help="SQLite file to fill or reuse")
     parser.add_argument("--no-mariadb", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--mariadb-url", help="measure this filled database (kept) instead")
     parser.add_argument("--smoke", action="store_true", help="3,000 results, one run")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -209,7 +211,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="chatmore-bench-") as tmp:
             path = args.sqlite or (Path(tmp) / "history.db" if args.smoke else None)
             run_sqlite(args.n, args.runs, path)
-    if not args.no_mariadb:
+    if args.mariadb_url:
+        measure("mariadb", args.mariadb_url, args.runs)
+    elif not args.no_mariadb:
         run_mariadb(args.n, args.runs)
     print(f"load average {os.getloadavg()[0]:.1f}")
 
