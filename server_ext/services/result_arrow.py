@@ -84,6 +84,12 @@ def _span(ids: pa.Array) -> tuple[int, int]:
     return (bounds["min"], bounds["max"]) if bounds["min"] is not None else (0, -1)
 
 
+def _pointed(rows: list[Any], ids: pa.Array) -> list[Any]:
+    """The ``rows`` (keyed by their first value) whose key is among ``ids``."""
+    wanted = set(pc.unique(ids).to_pylist())
+    return [row for row in rows if row[0] in wanted]
+
+
 def _looked_up(keys: pa.Array, table_keys: Sequence[int]) -> pa.Array:
     """For each row's key, its position among ``table_keys`` (a side table's ids)."""
     return pc.index_in(keys, value_set=pa.array(table_keys, pa.int64())).cast(pa.int32())
@@ -114,14 +120,17 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
     names, rows = result_store.result_tuples(conn, which, limit=limit, with_text=with_text)
     struct = pa.array(rows, pa.struct([(n, _TYPES.get(n, pa.int64())) for n in names]))
     found = dict(zip(names, struct.flatten(), strict=True))
-    turn_rows = result_store.turns_between(
-        conn, *_span(found["turn_id"]), which.user_id, with_text=with_text
+    # Only the turns and windows the rows point to: an id range also holds others (other
+    # users' windows; the user's turns outside the filters), which the page must not carry.
+    turn_rows = _pointed(
+        result_store.turns_between(
+            conn, *_span(found["turn_id"]), which.user_id, with_text=with_text
+        ),
+        found["turn_id"],
     )
-    # Only the windows the rows point to: the range holds other users' too.
-    wanted = set(pc.unique(found["window_id"]).to_pylist())
-    window_rows = [
-        w for w in result_store.windows_between(conn, *_span(found["window_id"])) if w[0] in wanted
-    ]
+    window_rows = _pointed(
+        result_store.windows_between(conn, *_span(found["window_id"])), found["window_id"]
+    )
     model_rows = result_store.model_names(conn, pc.unique(found["model_id"]).to_pylist())
 
     of_turn = _looked_up(found["turn_id"], [t[0] for t in turn_rows])

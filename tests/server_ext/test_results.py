@@ -144,6 +144,19 @@ def test_results_in_arrow_are_the_json_rows(
     assert row["created_at"].isoformat(sep=" ").startswith(json_row["created_at"][:23])
     assert str(row["created_at"].tzinfo) == "UTC"
 
+    # A filtered page holds only what its rows point to, not the rest of the id range.
+    other = make_conversation(alice, [fast])
+    wait_turn(alice, send(alice, other["id"], "another prompt")["turn_id"])
+    wait_turn(alice, send(alice, conversation["id"], "a later prompt")["turn_id"])
+    filtered = alice.get(
+        "api/results", params={"conversation_id": conversation["id"]}, headers={"Accept": ARROW}
+    )
+    assert b"another prompt" not in filtered.content
+    assert [r["prompt"] for r in pa.ipc.open_stream(filtered.content).read_all().to_pylist()] == [
+        "private prompt ünïcode",
+        "a later prompt",
+    ]
+
     # Another user's page holds nothing of Alice's, not even in a dictionary.
     answer = bob.get("api/results", headers={"Accept": ARROW})
     assert secret.encode() not in answer.content and b"private prompt" not in answer.content
