@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, insert, update
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
 
 from server_ext.errors import ChatMoreError
 from server_ext.services.stats import StatsService, UsageQuery, parse_usage_query
@@ -543,6 +543,33 @@ def test_results_that_end_after_a_fold_count_once(history: History) -> None:
         assert_same(rows(history, **query), reference(df, history.models, **query))
         assert_same(rows(history, **query), reference(df, history.models, **query))  # again
     assert sum(r["calls"] for r in rows(history)) == int(df.status.isin(FINAL).sum())
+
+
+def test_the_migration_folds_the_stored_results(database_url: str) -> None:
+    """Migration 0007 folds the results a database already holds (those still running
+    wait in usage_pending); the figures read from the folded rows are pandas' own."""
+    engine = create_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0004")
+        history = History(engine)
+        fill_random(history)
+        df = history.frame()
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            folded = conn.execute(
+                select(
+                    func.sum(
+                        t.usage_days.c.succeeded + t.usage_days.c.failed + t.usage_days.c.cancelled
+                    )
+                )
+            ).scalar_one()
+            pending = conn.execute(select(func.count()).select_from(t.usage_pending)).scalar()
+        assert folded == int(df.status.isin(FINAL).sum())
+        assert pending == int((~df.status.isin(FINAL)).sum()) > 0
+        for query in ({}, {"by_day": True, "by_source": True}):
+            assert_same(rows(history, **query), reference(df, history.models, **query))
+    finally:
+        engine.dispose()
 
 
 # -- parsing the query string ---------------------------------------------------------------
