@@ -96,7 +96,9 @@ class StatsService:
             by_day=by_day,
             by_source=by_source,
         )
-        await self._db.write(usage_days.catch_up)
+        # One batch at most: after a bulk import the rest waits for the next requests
+        # (read directly meanwhile) instead of holding SQLite's write lock for seconds.
+        await self._db.write(usage_days.catch_up, batches=1)
         return await self._db.read(store.usage, f)
 
 

@@ -146,10 +146,17 @@ def _results_by_id(conn: Connection, ids: list[int], *filters: Any) -> Iterator[
 # -- folding ---------------------------------------------------------------------------------
 
 
-def catch_up(conn: Connection, *, now: dt.datetime | None = None, batch: int = BATCH) -> int:
-    """Fold every result that ended since the last catch-up into ``usage_days``; returns
-    how many were folded. Runs in the caller's write transaction; when another process
-    is folding (the mark is locked), returns 0 at once: reads are exact either way."""
+def catch_up(
+    conn: Connection,
+    *,
+    now: dt.datetime | None = None,
+    batch: int = BATCH,
+    batches: int | None = None,
+) -> int:
+    """Fold every result that ended since the last catch-up into ``usage_days`` (or the
+    first ``batches`` batches of them); returns how many were folded. Runs in the
+    caller's write transaction; when another process is folding (the mark is locked),
+    returns 0 at once: reads are exact either way."""
     locked = select(usage_fold.c.folded_through).where(usage_fold.c.id == MARK_ID)
     mark = conn.execute(locked.with_for_update(skip_locked=True)).scalar_one_or_none()
     if mark is None:
@@ -187,7 +194,9 @@ def catch_up(conn: Connection, *, now: dt.datetime | None = None, batch: int = B
             mark = row.id
         if pending:
             conn.execute(insert(usage_pending), pending)
-        if settling or len(rows) < batch:
+        if batches is not None:
+            batches -= 1
+        if settling or len(rows) < batch or batches == 0:
             break
 
     _store(conn, parts)

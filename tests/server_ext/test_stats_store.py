@@ -545,6 +545,16 @@ def test_results_that_end_after_a_fold_count_once(history: History) -> None:
     assert sum(r["calls"] for r in rows(history)) == int(df.status.isin(FINAL).sum())
 
 
+def test_a_bounded_catch_up_leaves_the_rest_exact(history: History) -> None:
+    fill_random(history)
+    with history.engine.begin() as conn:
+        folded = catch_up(conn, now=dt.datetime(2100, 1, 1), batch=7, batches=2)
+    assert 0 < folded <= 14
+    df = history.frame()
+    for query in ({}, {"by_day": True}, {"start": DAY0 + dt.timedelta(hours=30)}):
+        assert_same(rows(history, **query), reference(df, history.models, **query))
+
+
 def test_the_migration_folds_the_stored_results(database_url: str) -> None:
     """Migration 0007 folds the results a database already holds (those still running
     wait in usage_pending); the figures read from the folded rows are pandas' own."""
