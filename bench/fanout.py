@@ -2,6 +2,7 @@
 different speeds, against each of those models measured alone.
 
     .venv/bin/python bench/fanout.py [--backend sqlite|mariadb] [--runs 5]
+    .venv/bin/python bench/fanout.py --smoke      # seconds: one run, 6-token replies, 10x faster
 
 Each model is a demo-provider model with its own first-token delay and pace and a fixed
 reply length. A run measures, through ChatMore (POST, ticket, SSE until ``done``), every
@@ -56,11 +57,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "mariadb"])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="one quick run")
     args = parser.parse_args()
+    speeds, tokens = SPEEDS, TOKENS
+    if args.smoke:
+        args.runs, tokens = 1, 6
+        speeds = [(ttft // 10, tps * 10) for ttft, tps in SPEEDS]
     with stack(args.backend) as s, httpx.Client(timeout=60) as client:
         models = [
-            s.model(f"m{i};ttft_ms={ttft};tps={tps};tokens={TOKENS}")
-            for i, (ttft, tps) in enumerate(SPEEDS)
+            s.model(f"m{i};ttft_ms={ttft};tps={tps};tokens={tokens}")
+            for i, (ttft, tps) in enumerate(speeds)
         ]
         alone: dict[int, list[float]] = {m: [] for m in models}
         together: list[float] = []
@@ -73,8 +79,8 @@ def main() -> None:
     medians = {m: median(v) for m, v in alone.items()}
     slowest = max(medians.values())
     wide = median(together)
-    print(f"backend: {args.backend}; {args.runs} runs; replies of {TOKENS} tokens")
-    for (ttft, tps), model in zip(SPEEDS, models, strict=True):
+    print(f"backend: {args.backend}; {args.runs} runs; replies of {tokens} tokens")
+    for (ttft, tps), model in zip(speeds, models, strict=True):
         print(
             f"  alone: first token after {ttft:3d} ms, {tps:3d} tok/s -> "
             f"{medians[model] * 1000:7.1f} ms"

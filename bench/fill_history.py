@@ -1,6 +1,7 @@
 """Fill a database with a realistic history of turn results, for the benchmarks.
 
     .venv/bin/python bench/fill_history.py [URL] [-n 1000000] [--days 90] [--users 8]
+    .venv/bin/python bench/fill_history.py --smoke      # seconds: 1,000 results
 
 URL defaults to a new SQLite file in the temporary directory. The database is migrated
 first, then filled with bulk inserts: users, models, conversations with 2–4 windows each,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -54,6 +56,9 @@ PROFILES = (
     Profile("local", 260, 22, 0.12, 0.04, 1),
     Profile("flaky", 650, 60, 0.35, 0.05, 1),
 )
+
+# Where calls come from (DESIGN §11), with their shares.
+SOURCES = (("board", 0.7), ("ask", 0.1), ("gateway", 0.12), ("experiment", 0.06), ("judge", 0.02))
 
 ERRORS = (
     ("PROVIDER_TIMEOUT", "the provider did not answer in time"),
@@ -316,6 +321,7 @@ def _fill_results(
     completion[cancelled] = (completion * rng.random(n)).astype(np.int64)[cancelled]
 
     logs = _event_logs(rng, event_log_chars)
+    source_ix = rng.choice(len(SOURCES), size=n, p=[w for _, w in SOURCES])
     error_ix = rng.integers(0, len(ERRORS), size=n)
     offsets = rng.integers(0, 900_000, size=n)  # µs after the turn was created
     for part in _batches(n):
@@ -349,6 +355,7 @@ def _fill_results(
                     if running or st == 2 or decode_null[i]
                     else int(decode[i] if ok else latency[i] - ttft[i]),
                     "event_log": None if running else logs[i % len(logs)],
+                    "source": SOURCES[source_ix[i]][0],
                     "created_at": created,
                     "started_at": created,
                     "finished_at": created + dt.timedelta(milliseconds=int(latency[i]))
@@ -367,8 +374,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--event-log-chars", type=int, default=800)
+    parser.add_argument("--smoke", action="store_true", help="1,000 results, 3 days")
     args = parser.parse_args(argv)
-    url = args.url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='chatmore-bench-')) / 'bench.db'}"
+    if args.smoke:
+        args.n, args.days = 1_000, 3
+    temp = Path(tempfile.mkdtemp(prefix="chatmore-bench-"))
+    url = args.url or f"sqlite:///{temp / 'bench.db'}"
     engine = create_db_engine(url)
     try:
         filled = fill(
@@ -381,6 +392,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         engine.dispose()
+        if args.smoke or args.url:  # a smoke run's file is not kept
+            shutil.rmtree(temp, ignore_errors=True)
     print(
         f"filled {filled.url}: {filled.results:,} results of {len(filled.users)} users and "
         f"{len(filled.models)} models, {filled.start:%Y-%m-%d} to {filled.end:%Y-%m-%d}, "

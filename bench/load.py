@@ -3,6 +3,7 @@ does ChatMore add between chunks, and how much memory does it take?
 
     .venv/bin/python bench/load.py [--backend sqlite|mariadb] [--turns 200] [--windows 4]
                                    [--tps 10] [--tokens 40]
+    .venv/bin/python bench/load.py --smoke      # seconds: 4 turns x 2 windows, 5 tokens
 
 Starts the demo provider and a ChatMore server, each a process of its own, creates
 ``--turns`` conversations of ``--windows`` windows (every window its own demo model,
@@ -159,7 +160,11 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument("--tps", type=float, default=10)
     parser.add_argument("--tokens", type=int, default=40)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--smoke", action="store_true", help="a few short turns")
+    args = parser.parse_args()
+    if args.smoke:
+        args.turns, args.windows, args.tps, args.tokens = 4, 2, 50, 5
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """What ProviderClient.stream costs over the least a client can do with the same stream.
 
     .venv/bin/python bench/provider_client_overhead.py [--tokens 1000] [--runs 15]
+    .venv/bin/python bench/provider_client_overhead.py --smoke      # seconds: 50 chunks, 1 run
 
 Starts the demo provider as a process of its own, then streams the same reply (``--tokens``
 chunks, as fast as the provider can send them) many times, alternating two readers:
@@ -121,7 +122,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=1000, help="chunks per reply")
     parser.add_argument("--runs", type=int, default=15, help="counted runs of each reader")
+    parser.add_argument("--smoke", action="store_true", help="50-chunk replies, one run")
     args = parser.parse_args()
+    if args.smoke:
+        args.tokens, args.runs = 50, 1
     proc, url = start_provider()
     try:
         results = asyncio.run(measure(url, args.tokens, args.runs))

@@ -5,6 +5,7 @@ and the three-request path a browser's EventSource takes (POST, stream ticket, S
 
     .venv/bin/python bench/turn_overhead.py [--backend sqlite|mariadb] [--rounds 15]
                                             [--per-round 10] [--provider-ttft-ms 100]
+    .venv/bin/python bench/turn_overhead.py --smoke      # seconds: one round of 2 requests
 
 The demo provider runs as a process of its own and waits ``--provider-ttft-ms`` before
 its first token, as real models do (the ticket and the SSE connection are made while
@@ -95,6 +96,7 @@ def one_request_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) 
 
 
 WAYS = {"chatmore": chatmore_ttft, "one_request": one_request_ttft}
+WARMUP = 3
 
 
 def main() -> None:
@@ -103,7 +105,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--per-round", type=int, default=10)
     parser.add_argument("--provider-ttft-ms", type=int, default=100)
+    parser.add_argument("--smoke", action="store_true", help="one round of 2 requests")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.per_round, args.provider_ttft_ms = 1, 2, 20
     upstream = f"bench;ttft_ms={args.provider_ttft_ms};tps=0;tokens=20"
 
     with stack(args.backend) as s, httpx.Client(timeout=30) as client:
@@ -112,10 +117,10 @@ def main() -> None:
         conversations = iter(
             [
                 s.conversation([model])["id"]
-                for _ in range((args.rounds + 1) * args.per_round * len(WAYS))
+                for _ in range((args.rounds * args.per_round + WARMUP) * len(WAYS))
             ]
         )
-        for _ in range(3):  # warm-up: connections, caches
+        for _ in range(WARMUP):  # warm-up: connections, caches
             direct_ttft(client, s, upstream)
             for way in WAYS.values():
                 way(client, s, next(conversations))

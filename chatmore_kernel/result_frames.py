@@ -1,12 +1,15 @@
 """Results and turns as DataFrames, read page by page from ``GET chatmore/api/results``.
 
-Pages are keyset-paged by result id (``after_id``). To keep both processes busy, a
-background thread fetches the next page while this one decodes the current one: the
-next ``after_id`` is read off the tail of the raw answer (``…,"next_after_id":N}``)
-without parsing it. At most :data:`PREFETCH` pages wait in memory. Pages come as
-columns, with the turns, windows, models and conversations their rows point to sent
-once per page; the columns are joined and converted once, at the end, with the cyclic
-garbage collector paused (see :func:`_no_cyclic_gc`).
+Pages are keyset-paged by result id (``after_id``) and come in Apache Arrow's IPC
+stream format (``Accept: application/vnd.apache.arrow.stream``), already joined, the
+next ``after_id`` in the schema's metadata: a background thread fetches the next page
+while this one waits, at most :data:`PREFETCH` pages in memory, and the tables are
+converted once, at the end (:mod:`.arrow_frames`).
+
+The JSON pages (columns, with the turns, windows, models and conversations their rows
+point to sent once per page) stay for other clients; :func:`frame_from_pages` builds
+the same DataFrame from them, with the cyclic garbage collector paused (see
+:func:`_no_cyclic_gc`).
 
 (Reading several id ranges at once was measured and left out: the server's SQLite
 driver gives up the GIL on every row, so concurrent reads in one server process slow
@@ -26,13 +29,15 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 
+from .arrow_frames import ARROW_STREAM, frame_from_tables, read_page
 from .errors import ChatMoreError
 from .frames import frame
 from .http import ApiClient
 from .schemas import RESULTS, RESULTS_NO_TEXT, TURNS
 
-PAGE_SIZE = 10_000  # the server's largest page
+PAGE_SIZE = 100_000  # the server's largest Arrow page (JSON pages: 10,000)
 PREFETCH = 2
 _TAIL = re.compile(rb'"next_after_id"\s*:\s*(null|\d+)\s*}\s*$')
 _END = object()
@@ -59,8 +64,17 @@ def _decode(body: bytes) -> dict[str, Any]:
     return page
 
 
-def iter_pages(api: ApiClient, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every page of results for ``params``, in id order, fetched one page ahead."""
+def fetch_arrow_page(api: ApiClient, query: dict[str, Any]) -> tuple[int | None, pa.Table]:
+    """One page as an Arrow table, with the next page's ``after_id``."""
+    answer = api.request("GET", "api/results", params=query, headers={"Accept": ARROW_STREAM})
+    if not answer.headers.get("Content-Type", "").startswith(ARROW_STREAM):
+        raise ChatMoreError("BAD_RESPONSE", "the server did not answer in Arrow's format")
+    return read_page(answer.content)
+
+
+def iter_pages(api: ApiClient, params: dict[str, Any]) -> Iterator[pa.Table]:
+    """Every page of results for ``params`` as Arrow tables, in id order, fetched one page
+    ahead (reading a page's table is zero-copy: the fetching thread does it)."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH)
     stop = threading.Event()
 
@@ -69,9 +83,8 @@ def iter_pages(api: ApiClient, params: dict[str, Any]) -> Iterator[dict[str, Any
         try:
             while after is not None and not stop.is_set():
                 query = {**params, "after_id": after, "limit": PAGE_SIZE}
-                body = api.request("GET", "api/results", params=query).content
-                after, parsed = _next_after_id(body)
-                pages.put(parsed if parsed is not None else body)
+                after, page = fetch_arrow_page(api, query)
+                pages.put(page)
         except BaseException as exc:  # handed to the reading thread, which raises it
             pages.put(exc)
         pages.put(_END)
@@ -82,7 +95,7 @@ def iter_pages(api: ApiClient, params: dict[str, Any]) -> Iterator[dict[str, Any
         while (item := pages.get()) is not _END:
             if isinstance(item, BaseException):
                 raise item
-            yield _decode(item) if isinstance(item, bytes) else item
+            yield item
     finally:
         stop.set()
         while fetcher.is_alive():  # unblock a fetcher waiting on a full queue
@@ -131,7 +144,7 @@ NUMBER_COLUMNS = (
 
 def _results_frame(api: ApiClient, params: dict[str, Any], text: bool) -> pd.DataFrame:
     pages = iter_pages(api, {**params, "text": "true" if text else "false"})
-    return frame_from_pages(pages, text)
+    return frame_from_tables(pages, RESULTS if text else RESULTS_NO_TEXT)
 
 
 def frame_from_pages(pages: Iterable[dict[str, Any]], text: bool) -> pd.DataFrame:

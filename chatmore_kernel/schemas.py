@@ -47,6 +47,7 @@ RESULTS: Schema = (
     Column("model", "cat"),
     Column("params", "obj"),
     Column("mode", "cat", MODES),
+    Column("source", "cat"),
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),
@@ -82,11 +83,13 @@ TURNS: Schema = (
     Column("finished_at", "time"),
 )
 
-# GET api/stats/usage (keys of server_ext/services/stats.py); "day" only by day.
+# GET api/stats/usage (keys of server_ext/services/stats.py); "day" only by day,
+# "source" only by source (see usage_schema).
 USAGE: Schema = (
     Column("model_id", "id"),
     Column("model_name", "cat"),
     Column("day", "time"),
+    Column("source", "cat"),
     Column("calls", "int"),
     Column("succeeded", "int"),
     Column("failed", "int"),
@@ -103,4 +106,10 @@ USAGE: Schema = (
     Column("total_tokens", "int"),
     Column("output_tokens_per_s", "float"),
 )
-USAGE_BY_MODEL: Schema = tuple(c for c in USAGE if c.name != "day")
+USAGE_BY_MODEL: Schema = tuple(c for c in USAGE if c.name not in ("day", "source"))
+
+
+def usage_schema(by_day: bool, by_source: bool) -> Schema:
+    """The usage columns of a grouping: per model, and per day and/or source."""
+    left_out = {name for name, kept in (("day", by_day), ("source", by_source)) if not kept}
+    return tuple(c for c in USAGE if c.name not in left_out)

@@ -186,10 +186,16 @@ class Session:
         model: ModelRef | None = None,
         by: str = "model",
         everyone: bool = False,
+        source: str | None = None,
     ) -> pd.DataFrame:
-        """Usage per model (``by="day"``: per model and UTC day), computed by the server:
-        calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens."""
+        """Usage per model (``by="day"``: per model and UTC day; ``"source"``: per model
+        and where the calls came from; ``"day,source"``: both), computed by the server:
+        calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens.
+        ``source`` counts only the calls of one source (board, ask, gateway, experiment,
+        judge)."""
         params = self._result_params(None, model, since, until, everyone)
+        if source is not None:
+            params["source"] = source
         return usage_frame(self._api, params, by)
 
     # -- turns ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Usage statistics per model (or per model and day): ``GET chatmore/api/stats/usage``.
+"""Usage statistics per model (and per day and/or source): ``GET chatmore/api/stats/usage``.
 
 The figures are computed by the server over every stored result (see
 ``server_ext/services/stats.py`` for what each one means); this module only shapes them.
@@ -12,13 +12,14 @@ import pandas as pd
 
 from .frames import frame_from_records
 from .http import ApiClient
-from .schemas import USAGE, USAGE_BY_MODEL
+from .schemas import usage_schema
 
-GROUPS = ("model", "day")
+GROUPS = ("model", "day", "source", "day,source")
 
 
 def usage_frame(api: ApiClient, params: dict[str, Any], by: str) -> pd.DataFrame:
     if by not in GROUPS:
         raise ValueError(f"by must be one of {GROUPS}, not {by!r}")
     answer = api.get("api/stats/usage", **params, group_by=by)
-    return frame_from_records(USAGE if by == "day" else USAGE_BY_MODEL, answer["usage"])
+    schema = usage_schema(by_day="day" in by.split(","), by_source="source" in by.split(","))
+    return frame_from_records(schema, answer["usage"])

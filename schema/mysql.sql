@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0004
+-- Alembic revision: 0005
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -30,6 +30,17 @@ CREATE TABLE server_processes (
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE INDEX ix_server_processes_lease_until ON server_processes (lease_until);
+
+CREATE TABLE usage_fold (
+	id INTEGER NOT NULL,
+	folded_through BIGINT NOT NULL,
+	CONSTRAINT pk_usage_fold PRIMARY KEY (id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE usage_pending (
+	result_id BIGINT NOT NULL,
+	CONSTRAINT pk_usage_pending PRIMARY KEY (result_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE TABLE used_tickets (
 	jti VARCHAR(64) NOT NULL,
@@ -89,6 +100,26 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX ix_refresh_tokens_family_id ON refresh_tokens (family_id);
 
 CREATE INDEX ix_refresh_tokens_user_id_revoked_at ON refresh_tokens (user_id, revoked_at);
+
+CREATE TABLE usage_days (
+	user_id BIGINT NOT NULL,
+	model_id BIGINT NOT NULL,
+	day DATE NOT NULL,
+	source VARCHAR(16) NOT NULL,
+	succeeded INTEGER NOT NULL DEFAULT '0',
+	failed INTEGER NOT NULL DEFAULT '0',
+	cancelled INTEGER NOT NULL DEFAULT '0',
+	prompt_tokens BIGINT,
+	completion_tokens BIGINT,
+	total_tokens BIGINT,
+	rate_tokens BIGINT,
+	rate_ms BIGINT,
+	latency_values LONGBLOB NOT NULL,
+	ttft_values LONGBLOB NOT NULL,
+	CONSTRAINT pk_usage_days PRIMARY KEY (user_id, model_id, day, source),
+	CONSTRAINT fk_usage_days_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT fk_usage_days_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE RESTRICT
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE TABLE turns (
 	id BIGINT NOT NULL AUTO_INCREMENT,

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import ChatMoreError, validation
 from ..services.query_args import parse_id, parse_range
+from ..services.result_arrow import ARROW_STREAM, MAX_ARROW_PAGE
 from ..services.results import MAX_PAGE
 from ..store.results import ResultFilter
 from .auth_decorators import authenticated
@@ -47,9 +48,14 @@ class ResultsHandler(_ResultsBase):
         text = (args.get("text") or "true").lower()
         if text not in ("true", "false"):
             raise validation("text must be true or false", field="text")
-        body = await self.runtime.results.page_json(
+        # Arrow when the client asks for it (content negotiation); JSON otherwise.
+        arrow = ARROW_STREAM in self.request.headers.get("Accept", "")
+        page = self.runtime.results.page_arrow if arrow else self.runtime.results.page_json
+        body = await page(
             self.result_filter(args),
-            limit=self.query_int("limit", 5000, lo=1, hi=MAX_PAGE),
+            limit=self.query_int("limit", 5000, lo=1, hi=MAX_ARROW_PAGE if arrow else MAX_PAGE),
             with_text=text == "true",
         )
+        if arrow:
+            self.set_header("Content-Type", ARROW_STREAM)
         self.finish(body)

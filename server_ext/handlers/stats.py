@@ -28,12 +28,20 @@ class UsageHandler(ApiHandler):
             model_id=query.model_id,
             user_id=None if scope == "all" else self.user.id,
             by_day=query.by_day,
+            source=query.source,
+            by_source=query.by_source,
         )
         self.send(
             {
                 "from": query.start,
                 "to": query.end,
-                "group_by": "day" if query.by_day else "model",
+                "group_by": ",".join(
+                    name
+                    for name, wanted in (("day", query.by_day), ("source", query.by_source))
+                    if wanted
+                )
+                or "model",
+                "source": query.source,
                 "scope": scope,
                 "usage": rows,
             }

@@ -22,22 +22,16 @@ A user reads their own results; an admin may ask for everyone's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ..jsonutil import dumps_bytes
 from ..store import results as result_store
 from ..store.db import Database
+from ..store.results import columns
 from .params import merged
+from .result_arrow import page_table
 
 MAX_PAGE = 10_000
-
-
-def columns(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
-    """Rows turned into named columns (one transpose, in C)."""
-    if not rows:
-        return {name: [] for name in names}
-    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
 
 
 def _read_page(conn: Any, which: result_store.ResultFilter, limit: int, with_text: bool) -> dict:
@@ -82,3 +76,9 @@ class ResultService:
         return await self.db.read(
             lambda conn: dumps_bytes(_read_page(conn, which, limit, with_text))
         )
+
+    async def page_arrow(
+        self, which: result_store.ResultFilter, *, limit: int, with_text: bool
+    ) -> bytes:
+        """One page as an Arrow IPC stream (see :mod:`.result_arrow`)."""
+        return await self.db.read(page_table, which, limit, with_text)

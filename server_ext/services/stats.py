@@ -5,16 +5,18 @@ Which results count
     ``cancelled``; ``queued`` and ``streaming`` ones are in flight and not counted. Filters:
     ``start`` (inclusive) and ``end`` (exclusive) on ``created_at`` (naive UTC; a date
     given as ``to`` is its midnight, so ``from=2026-03-01&to=2026-04-01`` is March), an
-    optional ``model_id``, and the scope: one user's results (``turn_results.user_id``)
-    or, for admins, everyone's (``user_id`` None).
+    optional ``model_id``, an optional ``source`` (where the call came from: board, ask,
+    gateway, experiment, judge — DESIGN §11), and the scope: one user's results
+    (``turn_results.user_id``) or, for admins, everyone's (``user_id`` None).
 
 Groups
-    Per model, or per model and UTC day of ``created_at`` (``by_day``). Groups without a
-    counted row are absent: an empty range gives an empty list. Rows come ordered by model
-    id, then day.
+    Per model, and also per UTC day of ``created_at`` (``by_day``) and/or per source
+    (``by_source``). Groups without a counted row are absent: an empty range gives an
+    empty list. Rows come ordered by model id, then day, then source.
 
 Figures of a group (keys of each row)
-    ``model_id``, ``model_name``, ``day`` (a ``datetime.date``, only by day);
+    ``model_id``, ``model_name``, ``day`` (a ``datetime.date``, only by day), ``source``
+    (only by source);
     ``calls`` = ``succeeded`` + ``failed`` + ``cancelled`` (counts);
     ``success_rate`` = succeeded / (succeeded + failed), None when that is 0 —
     a cancellation is the user's choice, not the model's failure;
@@ -32,24 +34,27 @@ Figures of a group (keys of each row)
     to pandas' default ``Series.quantile(q)`` (linear interpolation), on every backend.
 
 Consistency
-    The totals and the two timing histograms are read by three queries at once, each in its
-    own transaction: a result finalised in between may show in one and not yet in another.
+    Every figure is read in one transaction, from the per-day rows folded so far and the
+    results not folded yet (``store/usage_days.py``): a result counts once, folded or
+    not. Each request first folds what has ended since the last one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import validation
 from ..store import stats as store
+from ..store import usage_days
 from ..store.db import Database
 from .query_args import parse_id, parse_range
 
-GROUP_BY = ("model", "day")
-QUERY_PARAMETERS = ("from", "to", "model_id", "group_by")
+GROUP_BY = ("model", "day", "source", "day,source")
+QUERY_PARAMETERS = ("from", "to", "model_id", "source", "group_by")
+# Where a call comes from (DESIGN §11).
+SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,9 @@ class UsageQuery:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     model_id: int | None = None
+    source: str | None = None
     by_day: bool = False
+    by_source: bool = False
 
 
 class StatsService:
@@ -76,26 +83,31 @@ class StatsService:
         model_id: int | None,
         user_id: int | None,
         by_day: bool,
+        source: str | None = None,
+        by_source: bool = False,
     ) -> list[dict[str, Any]]:
         """The usage rows (see the module docstring); ``user_id`` None is everyone."""
         f = store.UsageFilter(
-            start=start, end=end, model_id=model_id, user_id=user_id, by_day=by_day
+            start=start,
+            end=end,
+            model_id=model_id,
+            user_id=user_id,
+            source=source,
+            by_day=by_day,
+            by_source=by_source,
         )
-        # Three independent scans: run at once on three pooled connections (SQLite in WAL
-        # mode reads concurrently; both drivers release the GIL while the database works).
-        totals, latency, ttft = await asyncio.gather(
-            self._db.read(store.usage_totals, f),
-            self._db.read(store.value_summaries, f, "latency_ms"),
-            self._db.read(store.value_summaries, f, "ttft_ms"),
-        )
-        return store.combine(totals, latency, ttft, by_day)
+        # One batch at most: after a bulk import the rest waits for the next requests
+        # (read directly meanwhile) instead of holding SQLite's write lock for seconds.
+        await self._db.write(usage_days.catch_up, batches=1)
+        return await self._db.read(store.usage, f)
 
 
 def parse_usage_query(args: dict[str, str]) -> UsageQuery:
     """Validate the query string: ``from`` and ``to`` as ISO 8601 dates or date-times (UTC
     unless they carry an offset; ``Z`` accepted; a date means its midnight), ``model_id`` a
-    positive integer, ``group_by`` ``model`` (default) or ``day``. Empty values count as
-    absent. Raises VALIDATION_FAILED naming the parameter."""
+    positive integer, ``source`` one of :data:`SOURCES`, ``group_by`` ``model`` (default),
+    ``day``, ``source`` or ``day,source``. Empty values count as absent. Raises
+    VALIDATION_FAILED naming the parameter."""
     unknown = sorted(set(args) - set(QUERY_PARAMETERS))
     if unknown:
         raise validation(
@@ -108,6 +120,16 @@ def parse_usage_query(args: dict[str, str]) -> UsageQuery:
         raise validation(
             f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}", field="group_by"
         )
+    source = (args.get("source") or "").strip() or None
+    if source is not None and source not in SOURCES:
+        raise validation(
+            f"source must be one of {', '.join(SOURCES)}, not {source[:20]!r}", field="source"
+        )
     return UsageQuery(
-        start=start, end=end, model_id=parse_id(args, "model_id"), by_day=group_by == "day"
+        start=start,
+        end=end,
+        model_id=parse_id(args, "model_id"),
+        source=source,
+        by_day="day" in group_by.split(","),
+        by_source="source" in group_by.split(","),
     )

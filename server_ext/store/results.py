@@ -10,13 +10,15 @@ once per page, so that a million rows cost little more than the database's own s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, String, select
+from sqlalchemy import Connection, String, Text, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from .db import plain_rows
 from .tables import conversations, messages, models, turn_results, turns, windows
 from .turns import REPLY_OF_RESULT
 
@@ -58,6 +60,7 @@ ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
     ("started_at", stored_time(turn_results.c.started_at)),
     ("finished_at", stored_time(turn_results.c.finished_at)),
     ("user_id", turn_results.c.user_id),
+    ("source", turn_results.c.source),
 )
 TEXT_ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
     ("error_message", turn_results.c.error_message),
@@ -110,6 +113,13 @@ def result_page(
     )
     rows = conn.execute(query.order_by(turn_results.c.id).limit(limit)).all()
     return [name for name, _ in named], rows
+
+
+def columns(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
+    """Rows turned into named columns (one transpose, in C)."""
+    if not rows:
+        return {name: [] for name in names}
+    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
 
 
 def _pointed_to(
@@ -165,3 +175,55 @@ def conversation_titles(conn: Connection, conversation_ids: list[int]) -> list[t
             conversations.c.id.in_(conversation_ids)
         )
     ).all()
+
+
+# -- for the Arrow page: plain tuples, what the rows point to looked up by id ---------------
+
+
+def result_tuples(
+    conn: Connection, which: ResultFilter, *, limit: int, with_text: bool
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """As :func:`result_page`, the rows as the driver's own tuples: SQLAlchemy's row
+    objects add a quarter to the database's fetch on a page of 100,000 (none of these
+    columns needs a result processor: times are text already)."""
+    named = ROW_COLUMNS + (TEXT_ROW_COLUMNS if with_text else ())
+    source = turn_results.outerjoin(messages, REPLY_OF_RESULT) if with_text else turn_results
+    query = which.apply(
+        select(*(column.label(name) for name, column in named)).select_from(source)
+    )
+    return [name for name, _ in named], plain_rows(
+        conn, query.order_by(turn_results.c.id).limit(limit)
+    )
+
+
+def turns_between(
+    conn: Connection, lo: int, hi: int, user_id: int | None, *, with_text: bool
+) -> list[Any]:
+    """(turn_id, conversation_id, mode[, prompt]) of the user's turns with ids in [lo, hi]:
+    a page's turns are a narrow id range (a primary-key range scan; an IN list of tens of
+    thousands of ids costs more to bind than to read)."""
+    columns = [turns.c.id, turns.c.conversation_id, turns.c.mode]
+    if with_text:
+        columns.append(turns.c.input_text)
+    query = select(*columns).where(turns.c.id.between(lo, hi))
+    if user_id is not None:
+        query = query.where(turns.c.user_id == user_id)
+    return plain_rows(conn, query)
+
+
+def windows_between(conn: Connection, lo: int, hi: int) -> list[Any]:
+    """(window_id, window name, model name, window params, model default params) of the
+    windows with ids in [lo, hi], the params as the JSON text stored. Any user's: the
+    caller keeps only those its rows point to."""
+    query = (
+        select(
+            windows.c.id,
+            windows.c.name,
+            models.c.name,
+            type_coerce(windows.c.params, Text),
+            type_coerce(models.c.default_params, Text),
+        )
+        .join(models, models.c.id == windows.c.model_id)
+        .where(windows.c.id.between(lo, hi))
+    )
+    return plain_rows(conn, query)

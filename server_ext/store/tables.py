@@ -13,10 +13,12 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,6 +35,8 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL)
 # Prompts and replies can exceed MySQL's 64 KiB TEXT.
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), *_MYSQL)
+# Packed values of a day's results (store/usage_days.py): beyond MySQL's 64 KiB BLOB.
+LongBlob = LargeBinary().with_variant(mysql.LONGBLOB(), *_MYSQL)
 
 metadata = MetaData(
     naming_convention={
@@ -239,4 +243,43 @@ used_tickets = _table(
     Column("jti", String(64), primary_key=True),
     Column("expires_at", Timestamp, nullable=False),
     Index(None, "expires_at"),
+)
+
+# Usage statistics folded in from final results, per user, model, UTC day (of created_at)
+# and source, so that statistics over a million results read thousands of rows
+# (store/usage_days.py). Counts and sums per day, and the exact values of latency_ms and
+# ttft_ms of the succeeded results (little-endian int32, in no order), from which
+# percentiles are exact. Sums are NULL while no folded result reported them.
+usage_days = _table(
+    "usage_days",
+    Column("user_id", Id, _ref("users.id"), primary_key=True),
+    Column("model_id", Id, _ref("models.id", ondelete="RESTRICT"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("source", String(16), primary_key=True),
+    Column("succeeded", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+    Column("cancelled", Integer, nullable=False, server_default="0"),
+    Column("prompt_tokens", BigInteger),
+    Column("completion_tokens", BigInteger),
+    Column("total_tokens", BigInteger),
+    # Over the succeeded results with decode_ms > 0 and completion_tokens: tokens/second.
+    Column("rate_tokens", BigInteger),
+    Column("rate_ms", BigInteger),
+    Column("latency_values", LongBlob, nullable=False),
+    Column("ttft_values", LongBlob, nullable=False),
+)
+
+# How far usage_days has folded turn_results: every result with an id up to
+# ``folded_through`` is in usage_days, except those in usage_pending (one row, id 1).
+usage_fold = _table(
+    "usage_fold",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("folded_through", Id, nullable=False),
+)
+
+# Results at or below the fold mark that were still queued or streaming when it passed
+# them: folded once they end.
+usage_pending = _table(
+    "usage_pending",
+    Column("result_id", Id, primary_key=True, autoincrement=False),
 )

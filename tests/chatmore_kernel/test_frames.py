@@ -23,6 +23,7 @@ RESULTS = {
     "model": "category",
     "params": "object",
     "mode": "category",
+    "source": "category",
     "prompt": STRING,
     "reply": STRING,
     "status": "category",
@@ -196,3 +197,11 @@ def test_stats_frame(accounts: Accounts, demo_models: DemoModels) -> None:
     with pytest.raises(cm.ChatMoreError) as forbidden:
         user.stats(everyone=True)
     assert forbidden.value.code == "FORBIDDEN"
+    by_source = user.stats(by="source")
+    assert list(by_source.columns[:3]) == ["model_id", "model_name", "source"]
+    assert set(by_source["source"]) == {"board"} and "day" not in by_source.columns
+    assert isinstance(by_source["source"].dtype, pd.CategoricalDtype)
+    both = user.stats(by="day,source")
+    assert list(both.columns[:4]) == ["model_id", "model_name", "day", "source"]
+    assert user.stats(source="gateway").empty
+    assert user.stats(source="board")["calls"].sum() == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import secrets
 
+import pyarrow as pa
+
 from tests.support.api import Client, make_conversation, make_models, new_client, send, wait_turn
 from tests.support.providers import DemoProvider
 from tests.support.servers import JupyterServer
@@ -113,3 +115,65 @@ def test_results_reject_bad_parameters(server: JupyterServer) -> None:
         answer = client.get("api/results", params=params)
         assert answer.status_code == 400, params
         assert answer.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+ARROW = "application/vnd.apache.arrow.stream"
+
+
+def test_results_in_arrow_are_the_json_rows(
+    server: JupyterServer, demo_provider: DemoProvider
+) -> None:
+    admin, alice, bob = new_client(server, "admin"), new_client(server), new_client(server)
+    (fast,) = make_models(admin, demo_provider.url, [f"r{secrets.token_hex(3)}"])
+    secret = f"alice's own window {secrets.token_hex(3)}"
+    conversation = make_conversation(alice, [], windows=[{"model_id": fast, "name": secret}])
+    wait_turn(alice, send(alice, conversation["id"], "private prompt ünïcode")["turn_id"])
+    bobs = make_conversation(bob, [fast])
+    wait_turn(bob, send(bob, bobs["id"], "bob's prompt")["turn_id"])
+
+    answer = alice.get("api/results", headers={"Accept": ARROW})
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == ARROW
+    table = pa.ipc.open_stream(answer.content).read_all()
+    assert table.schema.metadata[b"next_after_id"] == b""  # the last page
+    (row,) = table.to_pylist()
+    (json_row,) = rows_of(alice.get("api/results"))
+    assert row["result_id"] == json_row["result_id"] and row["window"] == secret
+    assert row["prompt"] == "private prompt ünïcode" and row["reply"] == json_row["reply"]
+    assert row["source"] == "board" == json_row["source"]
+    assert row["created_at"].isoformat(sep=" ").startswith(json_row["created_at"][:23])
+    assert str(row["created_at"].tzinfo) == "UTC"
+
+    # A filtered page holds only what its rows point to, not the rest of the id range.
+    other = make_conversation(alice, [fast])
+    wait_turn(alice, send(alice, other["id"], "another prompt")["turn_id"])
+    wait_turn(alice, send(alice, conversation["id"], "a later prompt")["turn_id"])
+    filtered = alice.get(
+        "api/results", params={"conversation_id": conversation["id"]}, headers={"Accept": ARROW}
+    )
+    assert b"another prompt" not in filtered.content
+    assert [r["prompt"] for r in pa.ipc.open_stream(filtered.content).read_all().to_pylist()] == [
+        "private prompt ünïcode",
+        "a later prompt",
+    ]
+
+    # Another user's page holds nothing of Alice's, not even in a dictionary.
+    answer = bob.get("api/results", headers={"Accept": ARROW})
+    assert secret.encode() not in answer.content and b"private prompt" not in answer.content
+    assert [r["prompt"] for r in pa.ipc.open_stream(answer.content).read_all().to_pylist()] == [
+        "bob's prompt"
+    ]
+
+    # Pages of Arrow may be larger than JSON ones, up to 100,000; errors stay JSON.
+    big = alice.get("api/results", params={"limit": "100000"}, headers={"Accept": ARROW})
+    assert big.status_code == 200
+    for params in ({"limit": "100001"}, {"text": "maybe"}):
+        bad = alice.get("api/results", params=params, headers={"Accept": ARROW})
+        assert bad.status_code == 400
+        assert bad.json()["error"]["code"] == "VALIDATION_FAILED"
+    assert (
+        bob.get("api/results", params={"scope": "all"}, headers={"Accept": ARROW}).json()["error"][
+            "code"
+        ]
+        == "FORBIDDEN"
+    )

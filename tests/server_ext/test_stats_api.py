@@ -8,7 +8,7 @@ import secrets
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select, update
 
 from server_ext.store.tables import turn_results
 from tests.support.api import make_conversation, make_models, new_client, send, wait_turn
@@ -76,6 +76,37 @@ def test_usage_matches_pandas_over_the_stored_rows(
     assert {row["day"] for row in by_day} == {today.isoformat()}
     empty = user.get("api/stats/usage", params={"from": "2020-01-01", "to": "2020-02-01"}).json()
     assert empty["usage"] == []
+
+
+def test_usage_by_source(server: JupyterServer, demo_provider: DemoProvider) -> None:
+    admin, user = new_client(server, "admin"), new_client(server)
+    (ok,) = make_models(admin, demo_provider.url, [f"s{secrets.token_hex(3)};tps=400"])
+    conversation = make_conversation(user, [ok])
+    for i in range(3):
+        wait_turn(user, send(user, conversation["id"], f"question {i}")["turn_id"])
+    # One call recorded by the gateway, which writes its source so (standing in for it).
+    engine = create_engine(server.env["CHATMORE_DB_URL"])
+    with engine.begin() as conn:
+        first = conn.execute(
+            select(func.min(turn_results.c.id)).where(turn_results.c.user_id == user.user["id"])
+        ).scalar_one()
+        conn.execute(
+            update(turn_results).where(turn_results.c.id == first).values(source="gateway")
+        )
+    engine.dispose()
+
+    body = user.get("api/stats/usage", params={"group_by": "source"}).json()
+    assert body["group_by"] == "source"
+    assert [(r["source"], r["calls"]) for r in body["usage"]] == [("board", 2), ("gateway", 1)]
+    gateway = user.get("api/stats/usage", params={"source": "gateway"}).json()
+    assert gateway["source"] == "gateway" and [r["calls"] for r in gateway["usage"]] == [1]
+    assert "source" not in gateway["usage"][0]
+    both = user.get("api/stats/usage", params={"group_by": "day,source"}).json()["usage"]
+    assert [(r["day"], r["source"]) for r in both] == [
+        (dt.datetime.now(dt.UTC).date().isoformat(), s) for s in ("board", "gateway")
+    ]
+    bad = user.get("api/stats/usage", params={"source": "<script>"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_FAILED"
 
 
 def test_usage_rejects_bad_queries(server: JupyterServer) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, insert
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
 
 from server_ext.errors import ChatMoreError
 from server_ext.services.stats import StatsService, UsageQuery, parse_usage_query
@@ -25,8 +25,10 @@ from server_ext.store import migrate
 from server_ext.store import tables as t
 from server_ext.store.db import Database
 from server_ext.store.stats import usage_rows
+from server_ext.store.usage_days import catch_up
 
 FINAL = ("succeeded", "failed", "cancelled")
+SOURCES = ("board", "board", "gateway", "judge")
 DAY0 = dt.datetime(2026, 3, 1)
 COUNTS = ("calls", "succeeded", "failed", "cancelled")
 TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -39,9 +41,12 @@ FLOATS = ("success_rate", "latency_ms_avg", "ttft_ms_avg", "output_tokens_per_s"
 
 @dataclass
 class History:
-    """A migrated database and the turn results inserted into it (as a DataFrame)."""
+    """A migrated database and the turn results inserted into it (as a DataFrame).
+    ``fold``: how much of it is folded into usage_days before each read (none, all, or
+    what a catch-up at :data:`PART_NOW` reaches)."""
 
     engine: Engine
+    fold: str = "none"
     users: dict[str, int] = field(default_factory=dict)
     models: dict[str, int] = field(default_factory=dict)
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -115,6 +120,7 @@ class History:
                 rows = [
                     {
                         **_NULLS,
+                        "source": "board",
                         **r,
                         "turn_id": turn_id,
                         "window_id": window_id,
@@ -123,11 +129,25 @@ class History:
                     }
                     for r, window_id, m in zip(results, windows, model_names, strict=True)
                 ]
-                conn.execute(insert(t.turn_results), rows)
+                for row in rows:
+                    row["id"] = _insert(conn, t.turn_results, **row)
                 self.results += rows
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.results, columns=[*_NULLS, "model_id", "user_id"])
+        return pd.DataFrame(self.results, columns=[*_NULLS, "model_id", "user_id", "source"])
+
+    def frame_ids(self, part: pd.DataFrame) -> list[int]:
+        return [self.results[i]["id"] for i in part.index]
+
+    def set_status(self, result_id: int, **values: Any) -> None:
+        """End a result later, as finalisation does."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.turn_results).where(t.turn_results.c.id == result_id).values(**values)
+            )
+        for row in self.results:
+            if row["id"] == result_id:
+                row.update(values)
 
 
 _NULLS = dict.fromkeys(
@@ -148,11 +168,15 @@ def _insert(conn: Connection, table: t.Table, **values: Any) -> int:
     return conn.execute(insert(table).values(**values)).inserted_primary_key[0]
 
 
-@pytest.fixture
-def history(database_url: str) -> Iterator[History]:
+FOLDS = ("none", "all", "part")
+PART_NOW = DAY0 + dt.timedelta(days=2)
+
+
+@pytest.fixture(params=FOLDS)
+def history(database_url: str, request: pytest.FixtureRequest) -> Iterator[History]:
     engine = create_engine(database_url)
     migrate.upgrade(engine)
-    yield History(engine)
+    yield History(engine, fold=request.param)
     engine.dispose()
 
 
@@ -169,6 +193,7 @@ def random_result(rng: random.Random, model: str, at: dt.datetime) -> dict[str, 
     ttft = rng.randint(100, 160) * slow if rng.random() > 0.1 else None
     decode = rng.choice([0, None, *[rng.randint(200, 5000)] * 6])
     return {
+        "source": rng.choice(SOURCES),
         "status": status,
         "created_at": at,
         "prompt_tokens": prompt if usage else None,
@@ -247,9 +272,13 @@ def reference(
     model_id: int | None = None,
     user_id: int | None = None,
     by_day: bool = False,
+    source: str | None = None,
+    by_source: bool = False,
 ) -> list[dict[str, Any]]:
     """The contract of services/stats.py, written with pandas."""
     sel = df[df.status.isin(FINAL)]
+    if source is not None:
+        sel = sel[sel.source == source]
     if start is not None:
         sel = sel[sel.created_at >= start]
     if end is not None:
@@ -261,12 +290,15 @@ def reference(
     sel = sel.assign(day=[c.date() for c in sel.created_at])
     by_id = {v: k for k, v in names.items()}
     rows = []
-    for key, g in sel.groupby(["model_id", "day"] if by_day else ["model_id"], sort=True):
+    keys = ["model_id"] + (["day"] if by_day else []) + (["source"] if by_source else [])
+    for key, g in sel.groupby(keys, sort=True):
         ok = g[g.status == "succeeded"]
         counts = g.status.value_counts()
         row: dict[str, Any] = {"model_id": int(key[0]), "model_name": by_id[key[0]]}
         if by_day:
             row["day"] = key[1]
+        if by_source:
+            row["source"] = key[-1]
         row.update({s: int(counts.get(s, 0)) for s in FINAL}, calls=len(g))
         decided = row["succeeded"] + row["failed"]
         row["success_rate"] = row["succeeded"] / decided if decided else None
@@ -303,11 +335,19 @@ def assert_same(actual: list[dict[str, Any]], expected: list[dict[str, Any]]) ->
 
 
 def _key(row: dict[str, Any]) -> tuple:
-    return (row["model_id"], row.get("day"))
+    return (row["model_id"], row.get("day"), row.get("source"))
+
+
+def fold(h: History) -> None:
+    """Fold what the history's mode folds (the server does it before each read)."""
+    if h.fold != "none":
+        with h.engine.begin() as conn:
+            catch_up(conn, now=PART_NOW if h.fold == "part" else dt.datetime(2100, 1, 1))
 
 
 def rows(h: History, **query: Any) -> list[dict[str, Any]]:
     args = {"start": None, "end": None, "model_id": None, "user_id": None, "by_day": False}
+    fold(h)
     with h.engine.connect() as conn:
         return usage_rows(conn, **(args | query))
 
@@ -331,6 +371,10 @@ def test_every_figure_matches_pandas(history: History) -> None:
         {"start": middle[0], "end": middle[1]},
         {"start": middle[0], "by_day": True},
         {"end": middle[1], "user_id": bob},
+        {"source": "gateway"},
+        {"by_source": True, "by_day": True, "user_id": ada},
+        {"by_source": True, "start": middle[0], "end": middle[1]},
+        {"source": "judge", "by_day": True, "end": middle[1]},
     ]
     for query in cases:
         expected = reference(df, history.models, **query)
@@ -480,6 +524,64 @@ def test_service_answers_like_usage_rows(history: History, database_url: str) ->
         db.close()
 
 
+def test_results_that_end_after_a_fold_count_once(history: History) -> None:
+    """Results still running when folded (pending), ending later; more results folded
+    into a day's existing row; each figure counted once whether folded or not."""
+    fill_random(history)
+    df = history.frame()
+    running = df[~df.status.isin(FINAL)]
+    assert len(running) >= 4
+    before = rows(history, by_day=True)
+    assert_same(before, reference(df, history.models, by_day=True))
+    for i, result_id in enumerate(history.frame_ids(running)):
+        status = FINAL[i % 3]
+        history.set_status(result_id, status=status, latency_ms=40_000 + i, ttft_ms=30 + i)
+    at = DAY0 + dt.timedelta(hours=50)
+    history.add_conversation("cy", ["steady"], [[_succeeded(at, latency=5)] for _ in range(3)])
+    df = history.frame()
+    for query in ({}, {"by_day": True}, {"by_source": True, "user_id": history.users["ada"]}):
+        assert_same(rows(history, **query), reference(df, history.models, **query))
+        assert_same(rows(history, **query), reference(df, history.models, **query))  # again
+    assert sum(r["calls"] for r in rows(history)) == int(df.status.isin(FINAL).sum())
+
+
+def test_a_bounded_catch_up_leaves_the_rest_exact(history: History) -> None:
+    fill_random(history)
+    with history.engine.begin() as conn:
+        folded = catch_up(conn, now=dt.datetime(2100, 1, 1), batch=7, batches=2)
+    assert 0 < folded <= 14
+    df = history.frame()
+    for query in ({}, {"by_day": True}, {"start": DAY0 + dt.timedelta(hours=30)}):
+        assert_same(rows(history, **query), reference(df, history.models, **query))
+
+
+def test_the_migration_folds_the_stored_results(database_url: str) -> None:
+    """Migration 0005 folds the results a database already holds (those still running
+    wait in usage_pending); the figures read from the folded rows are pandas' own."""
+    engine = create_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0004")
+        history = History(engine)
+        fill_random(history)
+        df = history.frame()
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            folded = conn.execute(
+                select(
+                    func.sum(
+                        t.usage_days.c.succeeded + t.usage_days.c.failed + t.usage_days.c.cancelled
+                    )
+                )
+            ).scalar_one()
+            pending = conn.execute(select(func.count()).select_from(t.usage_pending)).scalar()
+        assert folded == int(df.status.isin(FINAL).sum())
+        assert pending == int((~df.status.isin(FINAL)).sum()) > 0
+        for query in ({}, {"by_day": True, "by_source": True}):
+            assert_same(rows(history, **query), reference(df, history.models, **query))
+    finally:
+        engine.dispose()
+
+
 # -- parsing the query string ---------------------------------------------------------------
 
 
@@ -505,6 +607,9 @@ def test_service_answers_like_usage_rows(history: History, database_url: str) ->
             UsageQuery(start=dt.datetime(2026, 3, 1, 0, 0)),
         ),
         ({"from": "2026-03-01", "to": "2026-03-01"}, UsageQuery(*[dt.datetime(2026, 3, 1)] * 2)),
+        ({"source": "gateway"}, UsageQuery(source="gateway")),
+        ({"group_by": "source"}, UsageQuery(by_source=True)),
+        ({"group_by": "day,source"}, UsageQuery(by_day=True, by_source=True)),
     ],
 )
 def test_parse_usage_query(args: dict[str, str], expected: UsageQuery) -> None:
@@ -519,6 +624,8 @@ def test_parse_usage_query(args: dict[str, str], expected: UsageQuery) -> None:
         ({"to": "2026-13-01"}, "to", "ISO 8601"),
         ({"from": "0001-01-01T00:00:00+01:00"}, "from", "ISO 8601"),
         ({"group_by": "week"}, "group_by", "model, day"),
+        ({"group_by": "source,day"}, "group_by", "day,source"),
+        ({"source": "elsewhere"}, "source", "board, ask, gateway"),
         ({"model_id": "abc"}, "model_id", "positive integer"),
         ({"model_id": "0"}, "model_id", "positive integer"),
         ({"model_id": "-3"}, "model_id", "positive integer"),
