@@ -21,7 +21,8 @@ FIGURES = {
     "provider_client_overhead.py": r"ratio client / bare\s+[\d.]+x",
     "results_dataframe.py": r"cm\.results\(text=False\)\s+2,000 rows\s+[\d.]+ s",
     "stats_query.py": r"sqlite\s+everyone, by day\s+\d+ \(",
-    "turn_overhead.py": r"added by ChatMore\s+: p50\s+-?[\d.]+ ms",
+    "turn_overhead.py": r"added, one_request\s+: p50\s+-?[\d.]+ ms",
+    "upstream_clients.py": r"httpx\s+1\s+[\d.]+\s+[\d.]+",
 }
 
 
