@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ChatMoreError, validation
+from ..services import schemas as s
 from ..services.query_args import parse_id, parse_range
 from ..services.results import MAX_PAGE
 from ..store.results import ResultFilter
 from .auth_decorators import authenticated
 from .base import ApiHandler
+from .operations import Query, operation, query_id
 
 FILTERS = {"conversation_id", "model_id", "from", "to", "after_id", "before_id", "scope"}
 
@@ -40,7 +42,26 @@ class _ResultsBase(ApiHandler):
         )
 
 
+TIME = {"type": "string", "description": "ISO 8601 date or date-time, UTC by default"}
+
+
 class ResultsHandler(_ResultsBase):
+    @operation(
+        "Every turn x window outcome, a columnar page in result-id order",
+        access="user",
+        answers={200: s.RESULTS_PAGE},
+        query=(
+            query_id("conversation_id"),
+            query_id("model_id"),
+            Query("from", TIME, "inclusive"),
+            Query("to", TIME, "exclusive"),
+            Query("after_id", {"type": "integer", "minimum": 0}, "the previous next_after_id"),
+            query_id("before_id"),
+            Query("scope", {"enum": ["mine", "all"]}, "all: admins only"),
+            Query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+            Query("text", {"enum": ["true", "false"]}, "false leaves prompts and replies out"),
+        ),
+    )
     @authenticated()
     async def get(self) -> None:
         args = self.query_args(FILTERS | {"limit", "text"})
