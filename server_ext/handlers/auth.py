@@ -77,7 +77,7 @@ class RefreshHandler(AuthHandler):
 
 
 class LogoutHandler(AuthHandler):
-    @operation("End the cookie's session", access="cookie", answers={204: "none"})
+    @operation("End the cookie's session, if any", access="cookie_if_any", answers={204: "none"})
     @same_site_only
     async def post(self) -> None:
         await self.runtime.auth.logout(self.refresh_cookie())

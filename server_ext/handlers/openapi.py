@@ -26,6 +26,7 @@ SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "user": [{"bearer": []}],
     "admin": [{"bearer": []}],
     "cookie": [{"refreshCookie": []}],
+    "cookie_if_any": [{"refreshCookie": []}, {}],
     "ticket": [{"streamTicket": []}],
     "metrics": [{"bearer": []}],
 }
@@ -113,7 +114,7 @@ def _operation(declared: Operation, path: str) -> dict[str, Any]:
                 **({"description": query.description} if query.description else {}),
             }
         )
-    if declared.access == "cookie":
+    if declared.access in ("cookie", "cookie_if_any"):
         parameters.append(CSRF_HEADER)
     if parameters:
         described["parameters"] = parameters

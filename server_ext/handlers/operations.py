@@ -17,8 +17,9 @@ from ..services.schemas import ID, Schema
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Who may call: nobody in particular, a bearer token, an admin's bearer token, the
-# refresh cookie (with the cross-site header), a stream ticket, or the metrics token.
-Access = Literal["public", "user", "admin", "cookie", "ticket", "metrics"]
+# refresh cookie (with the cross-site header), the cookie if there is one (logout),
+# a stream ticket, or the metrics token.
+Access = Literal["public", "user", "admin", "cookie", "cookie_if_any", "ticket", "metrics"]
 
 ATTRIBUTE = "__chatmore_operation__"
 

@@ -17,7 +17,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import ERROR_CODES, validation
-from .accounts import ROLES
+from ..security.passwords import MAX_BYTES, MIN_LENGTH
+from .accounts import EMAIL_PATTERN, ROLES
 from .conversations import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, MAX_TAGS, MAX_WINDOWS
 from .models import TEXT_FIELDS
 from .params import PARAMS
@@ -77,8 +78,10 @@ PARAMS_SCHEMA: Schema = {
     "type": ["object", "null"],
     "description": "generation parameters; null or a missing key keeps the default",
 }
-EMAIL: Schema = text(254, min_length=3)
+EMAIL: Schema = {**text(254, min_length=3), "pattern": EMAIL_PATTERN}
 PASSWORD: Schema = text(1024)
+# A password being set: bcrypt reads at most MAX_BYTES bytes (the service counts bytes).
+NEW_PASSWORD: Schema = text(MAX_BYTES, min_length=MIN_LENGTH)
 DISPLAY_NAME: Schema = text(200, nullable=True)
 
 
@@ -86,11 +89,11 @@ DISPLAY_NAME: Schema = text(200, nullable=True)
 
 LOGIN = obj({"email": text(1024), "password": PASSWORD}, required=("email", "password"))
 REGISTER = obj(
-    {"email": EMAIL, "password": PASSWORD, "display_name": DISPLAY_NAME},
+    {"email": EMAIL, "password": NEW_PASSWORD, "display_name": DISPLAY_NAME},
     required=("email", "password"),
 )
 CHANGE_PASSWORD = obj(
-    {"current_password": PASSWORD, "new_password": PASSWORD},
+    {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
     required=("current_password", "new_password"),
 )
 TICKET_REQUEST = obj({"turn_id": ID}, required=("turn_id",))
@@ -159,7 +162,7 @@ MODEL_UPDATE = {**obj(_MODEL_FIELDS), "minProperties": 1}
 USER_CREATE = obj(
     {
         "email": EMAIL,
-        "password": PASSWORD,
+        "password": NEW_PASSWORD,
         "display_name": DISPLAY_NAME,
         "role": {"enum": list(ROLES)},
     },
@@ -472,7 +475,13 @@ def _message(error: ValidationError, where: str) -> str:
     if rule == "maxLength":
         return f"{where} is too long: at most {limit} characters"
     if rule == "minLength":
-        return f"{where} must not be empty"
+        return (
+            f"{where} must have at least {limit} characters"
+            if limit > 1
+            else f"{where} must not be empty"
+        )
+    if rule == "pattern":
+        return f"{where} is not in the expected form"
     if rule in ("minimum", "maximum", "exclusiveMinimum"):
         low = error.schema.get("minimum", error.schema.get("exclusiveMinimum"))
         bracket = "(" if "exclusiveMinimum" in error.schema else "["
