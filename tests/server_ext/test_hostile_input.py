@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 from server_ext.security.keys import Keyring
+from server_ext.store import conversations as conversation_store
 from server_ext.store import models as model_store
 from server_ext.store.db import Database
 from tests.support.api import (
@@ -213,6 +214,31 @@ def test_lone_surrogates_are_refused_and_nothing_is_written(
     # a query string that is not UTF-8
     refused(user.get("api/conversations?archived=%ED%A0%80"))
     assert user.get("api/conversations").status_code == 200
+
+
+def test_a_lone_surrogate_stored_by_an_older_version_does_not_break_the_list(
+    server: JupyterServer, user: Client, model_id: int, backend: str
+) -> None:
+    """Rows written before input was checked: shown with U+FFFD, not a 500 forever."""
+    if backend == "mariadb":
+        pytest.skip("MariaDB's JSON_VALID check never let such a row in")
+    db = Database(server.env["CHATMORE_DB_URL"], threads=1)
+    try:
+        db.write_sync(
+            conversation_store.insert_conversation,
+            user_id=user.user["id"],
+            title="legacy",
+            system_prompt=None,
+            tags=["a\ud800b"],
+            metadata={"\udc00": "x"},
+            window_specs=[{"model_id": model_id, "name": "", "params": {}}],
+        )
+    finally:
+        db.close()
+    answer = user.get("api/conversations")
+    assert answer.status_code == 200
+    legacy = answer.json()["conversations"][0]
+    assert (legacy["tags"], legacy["metadata"]) == (["a\ufffdb"], {"\ufffd": "x"})
 
 
 # -- cursors ---------------------------------------------------------------------------
