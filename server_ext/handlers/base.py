@@ -114,9 +114,12 @@ class ApiHandler(web.RequestHandler):
             check_body(declared.body, data)
         return data
 
-    def query_int(self, name: str, default: int, *, lo: int = 0, hi: int = MAX_DB_ID) -> int:
-        """A whole number from the query string, within [lo, hi]; ids cannot exceed what
-        the database holds."""
+    def query_int(self, name: str, default: int) -> int:
+        """A whole number from the query string, within the bounds the method declares
+        for it (``@operation(query=...)``); at most what the database's ids hold."""
+        declared = operation_of(type(self), self.request.method or "")
+        schema = next((q.schema for q in declared.query if q.name == name), {}) if declared else {}
+        lo, hi = schema.get("minimum", 0), schema.get("maximum", MAX_DB_ID)
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default

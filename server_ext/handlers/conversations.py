@@ -28,7 +28,7 @@ class ConversationsHandler(ApiHandler):
         page = await self.runtime.conversations.list(
             self.user,
             archived=self.get_query_argument("archived", "no"),
-            limit=self.query_int("limit", PAGE, lo=1, hi=200),
+            limit=self.query_int("limit", PAGE),
             cursor=self.get_query_argument("cursor", None),
         )
         self.send(page)
@@ -89,9 +89,9 @@ class MessagesHandler(ApiHandler):
         history = await self.runtime.conversations.history(
             self.user,
             conversation_id,
-            window_id=self.query_int("window_id", 0, lo=1) if window else None,
-            before=self.query_int("before", 0, lo=1) or None,
-            limit=self.query_int("limit", HISTORY_PAGE, lo=1, hi=500),
+            window_id=self.query_int("window_id", 0) if window else None,
+            before=self.query_int("before", 0) or None,
+            limit=self.query_int("limit", HISTORY_PAGE),
         )
         self.send(history)
 

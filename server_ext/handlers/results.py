@@ -33,7 +33,7 @@ class _ResultsBase(ApiHandler):
         start, end = parse_range(args)
         return ResultFilter(
             user_id=None if scope == "all" else self.user.id,
-            after_id=self.query_int("after_id", 0, lo=0),
+            after_id=self.query_int("after_id", 0),
             before_id=parse_id(args, "before_id"),
             conversation_id=parse_id(args, "conversation_id"),
             model_id=parse_id(args, "model_id"),
@@ -70,7 +70,7 @@ class ResultsHandler(_ResultsBase):
             raise validation("text must be true or false", field="text")
         body = await self.runtime.results.page_json(
             self.result_filter(args),
-            limit=self.query_int("limit", 5000, lo=1, hi=MAX_PAGE),
+            limit=self.query_int("limit", 5000),
             with_text=text == "true",
         )
         self.finish(body)
