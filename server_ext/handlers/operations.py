@@ -9,7 +9,7 @@ table, so the description and the checks come from the same declaration.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from ..services.schemas import ID, Schema
@@ -44,7 +44,6 @@ class Operation:
     # The code a path id that no row can have answers with.
     not_found: str = "NOT_FOUND"
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def operation(

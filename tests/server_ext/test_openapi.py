@@ -12,7 +12,7 @@ from server_ext.handlers.base import NotFoundHandler
 from server_ext.handlers.openapi import methods_of, openapi_path
 from server_ext.handlers.operations import operation_of
 from server_ext.services.schemas import COMPONENTS
-from tests.support.api import new_client
+from tests.support.api import CSRF, new_client
 from tests.support.servers import JupyterServer
 
 
@@ -95,3 +95,18 @@ def test_error_messages_never_repeat_the_value(server: JupyterServer) -> None:
     answer = server.client().post("auth/login", json={"email": secret, "password": "p"})
     assert answer.status_code == 400
     assert "xxxx" not in answer.text
+
+
+def test_the_described_security_is_what_the_handlers_demand(server: JupyterServer) -> None:
+    """Without credentials, every operation that names a scheme refuses with 401; the
+    public ones (and logout, whose cookie is optional) do not ask."""
+    spec = server.client().get("openapi.json").json()
+    http = server.client(headers=CSRF)  # the described header of cookie calls
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            answer = http.request(method.upper(), path.lstrip("/").replace("{id}", "1"))
+            optional = {} in op["security"]
+            if op["security"] and not optional:
+                assert answer.status_code == 401, (method, path, answer.text)
+            else:
+                assert answer.status_code not in (401, 403), (method, path, answer.text)
