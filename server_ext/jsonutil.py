@@ -8,9 +8,12 @@ the standard library (with the same output for these values).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import orjson
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Our own spelling of times (milliseconds and a Z), and integer keys allowed.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
@@ -34,7 +37,23 @@ def _default(value: Any) -> Any:
 
 
 def dumps_bytes(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default, option=_OPTIONS)
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # Text stored before input was checked (services/validation.py) may hold lone
+        # surrogates, which UTF-8 cannot carry: shown as U+FFFD rather than failing the
+        # whole answer, and every later one, with a 500.
+        return orjson.dumps(_scrubbed(value), default=_default, option=_OPTIONS)
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def dumps(value: Any) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from . import auth, conversations, models, prometheus, results, stats, streams, users
 from .base import NotFoundHandler
 from .health import HealthHandler
+from .openapi import OpenApiHandler
 
 PREFIX = "chatmore"
 ID = r"(\d+)"
@@ -21,6 +22,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
     built-in demo provider at ``chatmore/demo/v1``."""
     table: list[tuple[str, type]] = [
         ("healthz", HealthHandler),
+        (r"openapi\.json", OpenApiHandler),
         ("auth/register", auth.RegisterHandler),
         ("auth/login", auth.LoginHandler),
         ("auth/refresh", auth.RefreshHandler),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ..services import schemas as s
 from ..services.auth import Session, public_user
 from .auth_decorators import authenticated, same_site_only
 from .base import ApiHandler
+from .operations import operation
 
 REFRESH_COOKIE = "chatmore_refresh"
+SESSION = {200: s.SESSION}
 
 
 class AuthHandler(ApiHandler):
@@ -42,6 +45,7 @@ class AuthHandler(ApiHandler):
 
 
 class RegisterHandler(AuthHandler):
+    @operation("Create an account", access="public", body=s.REGISTER, answers={201: s.USER})
     async def post(self) -> None:
         body = self.json_body()
         user = await self.runtime.auth.register(
@@ -51,6 +55,7 @@ class RegisterHandler(AuthHandler):
 
 
 class LoginHandler(AuthHandler):
+    @operation("Sign in; sets the refresh cookie", access="public", body=s.LOGIN, answers=SESSION)
     async def post(self) -> None:
         body = self.json_body()
         session = await self.runtime.auth.login(
@@ -60,6 +65,7 @@ class LoginHandler(AuthHandler):
 
 
 class RefreshHandler(AuthHandler):
+    @operation("A new access token for the refresh cookie", access="cookie", answers=SESSION)
     @same_site_only
     async def post(self) -> None:
         try:
@@ -71,6 +77,7 @@ class RefreshHandler(AuthHandler):
 
 
 class LogoutHandler(AuthHandler):
+    @operation("End the cookie's session, if any", access="cookie_if_any", answers={204: "none"})
     @same_site_only
     async def post(self) -> None:
         await self.runtime.auth.logout(self.refresh_cookie())
@@ -80,6 +87,7 @@ class LogoutHandler(AuthHandler):
 
 
 class MeHandler(AuthHandler):
+    @operation("The caller's account", access="user", answers={200: s.USER})
     @authenticated()
     async def get(self) -> None:
         user = await self.runtime.auth.profile(self.user.id)
@@ -87,6 +95,12 @@ class MeHandler(AuthHandler):
 
 
 class ChangePasswordHandler(AuthHandler):
+    @operation(
+        "Change the password; every other session ends",
+        access="user",
+        body=s.CHANGE_PASSWORD,
+        answers=SESSION,
+    )
     @authenticated()
     async def post(self) -> None:
         body = self.json_body()

@@ -9,7 +9,6 @@ Domain errors (:class:`ChatMoreError`) become JSON answers here and nowhere else
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +18,14 @@ from tornado import web
 from ..errors import ChatMoreError, validation
 from ..jsonutil import dumps
 from ..metrics import HTTP_DURATION, HTTP_REQUESTS
+from ..services.schemas import check_body
+from ..services.validation import MAX_DB_ID, parse_json, path_id
+from .operations import operation_of
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 log = logging.getLogger("chatmore.http")
-
-MAX_JSON_BODY = 1024 * 1024
 
 
 class ApiHandler(web.RequestHandler):
@@ -46,6 +46,17 @@ class ApiHandler(web.RequestHandler):
 
     def initialize(self, route: str = "unmatched") -> None:
         self.route = route
+
+    def prepare(self) -> None:
+        """Path ids (digits, by the routes' patterns) become ints here; one that no row
+        can have (beyond the database's 64-bit ids) names nothing."""
+        if not self.path_args:
+            return
+        ids = [path_id(arg) for arg in self.path_args]
+        if None in ids:
+            declared = operation_of(type(self), self.request.method or "")
+            raise ChatMoreError(declared.not_found if declared else "NOT_FOUND")
+        self.path_args = ids  # type: ignore[assignment]
 
     @property
     def runtime(self) -> Runtime:
@@ -91,31 +102,33 @@ class ApiHandler(web.RequestHandler):
     # -- request helpers -------------------------------------------------------------------
 
     def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object, or VALIDATION_FAILED."""
-        body = self.request.body
-        if not body:
-            return {}
-        if len(body) > MAX_JSON_BODY:
-            raise validation("the request body is too large")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise validation("the request body is not valid JSON") from None
+        """The request body as a JSON object that matches the body schema the method
+        declares (``@operation(body=...)``), or VALIDATION_FAILED. The limits of every
+        body (size, depth, Unicode, finite numbers) are in ``services/validation.py``."""
+        raw = self.request.body
+        data = parse_json(raw) if raw else {}
         if not isinstance(data, dict):
             raise validation("the request body must be a JSON object")
+        declared = operation_of(type(self), self.request.method or "")
+        if declared is not None and declared.body is not None:
+            check_body(declared.body, data)
         return data
 
-    def query_int(self, name: str, default: int, *, lo: int = 0, hi: int | None = None) -> int:
+    def query_int(self, name: str, default: int) -> int:
+        """A whole number from the query string, within the bounds the method declares
+        for it (``@operation(query=...)``); at most what the database's ids hold."""
+        declared = operation_of(type(self), self.request.method or "")
+        schema = next((q.schema for q in declared.query if q.name == name), {}) if declared else {}
+        lo, hi = schema.get("minimum", 0), schema.get("maximum", MAX_DB_ID)
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise validation(f"{name} must be a whole number", field=name) from None
-        if value < lo or (hi is not None and value > hi):
-            limit = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
-            raise validation(f"{name} must be {limit}", field=name)
+        raw = raw.strip()
+        if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 20:
+            raise validation(f"{name} must be a whole number", field=name)
+        value = int(raw)
+        if not lo <= value <= hi:
+            raise validation(f"{name} must be between {lo} and {hi}", field=name)
         return value
 
     # -- errors ----------------------------------------------------------------------------

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from ..services import schemas as s
 from ..store.db import describe_db_error
 from .base import ApiHandler
+from .operations import operation
 
 
 class HealthHandler(ApiHandler):
+    @operation(
+        "Is the server up and does its database answer?",
+        access="public",
+        answers={200: s.HEALTH, 503: s.HEALTH},
+    )
     async def get(self) -> None:
         try:
             await self.runtime.db.ping()

@@ -9,9 +9,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from ..errors import ChatMoreError
 from .base import ApiHandler
+from .operations import operation
 
 
 class MetricsHandler(ApiHandler):
+    @operation(
+        "Prometheus metrics (admins, or the metrics token as a bearer)",
+        access="metrics",
+        answers={200: "text/plain"},
+    )
     async def get(self) -> None:
         header = self.request.headers.get("Authorization", "")
         token = self.runtime.settings.metrics_token

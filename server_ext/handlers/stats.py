@@ -7,12 +7,28 @@ and their exact definitions are in ``services/stats.py``.
 from __future__ import annotations
 
 from ..errors import ChatMoreError, validation
+from ..services import schemas as s
 from ..services.stats import parse_usage_query
 from .auth_decorators import authenticated
 from .base import ApiHandler
+from .operations import Query, operation, query_id
+
+TIME = {"type": "string", "description": "ISO 8601 date or date-time, UTC by default"}
 
 
 class UsageHandler(ApiHandler):
+    @operation(
+        "Usage per model (or per model and day)",
+        access="user",
+        answers={200: s.USAGE},
+        query=(
+            Query("from", TIME, "inclusive"),
+            Query("to", TIME, "exclusive"),
+            query_id("model_id"),
+            Query("group_by", {"enum": ["model", "day"]}),
+            Query("scope", {"enum": ["mine", "all"]}, "all: admins only"),
+        ),
+    )
     @authenticated()
     async def get(self) -> None:
         args = {k: self.get_query_argument(k) for k in self.request.query_arguments}

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from ..errors import validation
+from ..services import schemas as s
 from .auth_decorators import authenticated
 from .base import ApiHandler
-from .sse import write_events
+from .operations import Query, operation
+from .sse import EVENT_STREAM, write_events
 
 
 class TicketHandler(ApiHandler):
+    @operation(
+        "A 60 s single-use ticket for the stream of one turn",
+        access="user",
+        body=s.TICKET_REQUEST,
+        answers={200: s.TICKET},
+    )
     @authenticated()
     async def post(self) -> None:
         body = self.json_body()
@@ -26,8 +34,17 @@ class TurnStreamHandler(ApiHandler):
     disconnecting does not stop the turn.
     """
 
-    async def get(self, turn_id: str) -> None:
-        turn = int(turn_id)
+    @operation(
+        "The turn's events as Server-Sent Events (chunk, final, error, done)",
+        access="ticket",
+        answers={200: EVENT_STREAM},
+        query=(
+            Query("st", {"type": "string"}, "the stream ticket"),
+            Query("last_event_id", {"type": "integer", "minimum": 0}, "resume after it"),
+        ),
+        not_found="TURN_NOT_FOUND",
+    )
+    async def get(self, turn: int) -> None:
         after = self._last_event_id()  # checked before the ticket is spent
         user = await self.runtime.auth.redeem_ticket(self.get_query_argument("st", None), turn)
         # DESIGN §8: a comment line at least every 15 s, also while a provider stalls.
@@ -42,13 +59,10 @@ class TurnStreamHandler(ApiHandler):
         )
         if not raw:
             return 0
-        try:
-            value = int(raw)
-        except ValueError:
-            raise validation("last_event_id must be a whole number") from None
-        if value < 0:
-            raise validation("last_event_id must not be negative")
-        return value
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+            raise validation("last_event_id must be a whole number, not negative")
+        return int(raw)
 
     def set_default_headers(self) -> None:
         super().set_default_headers()

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import jwt
 
 from ..errors import ChatMoreError
+from ..services.validation import path_id
 from .keys import Keyring
 
 TokenType = Literal["access", "refresh", "stream"]
@@ -118,6 +119,9 @@ class TokenService:
             raise _invalid() from None
         if claims.get("type") != kind:
             raise _invalid(f"this is not a {kind} token")
+        # Every subject ChatMore issues is a user id; anything else is not its token.
+        if not isinstance(claims["sub"], str) or path_id(claims["sub"]) is None:
+            raise _invalid()
         return claims
 
 

@@ -3,8 +3,10 @@
 Two checks, at two moments:
 
 - :func:`validate_base_url`, when an admin saves a model: the URL's syntax and scheme
-  (http or https, a host, no credentials, no query or fragment), and literal addresses
-  that are never allowed. It does not resolve the host: a name can point anywhere later.
+  (http or https, a host, no credentials, no query or fragment), that the provider
+  client can request it (:func:`request_url`, which the client also uses: the policy and
+  the client agree on what a URL is), and literal addresses that are never allowed. It
+  does not resolve the host: a name can point anywhere later.
 - :class:`GuardedNetworkBackend`, on every call, at connect time: the host is resolved,
   every address it resolves to is checked against :class:`AddressPolicy`, and the
   connection goes to an address that was checked — so a name that changes its answer
@@ -17,6 +19,7 @@ always refused; loopback and private ones only when ``allow_private`` is off.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 import typing
@@ -51,6 +54,12 @@ PRIVATE_REFUSED = "a loopback or private address, which this server does not cal
 
 # IPv6 forms that carry an IPv4 address inside: checked as that IPv4 address.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+# A host name as httpx sends it (IDNA already applied), or the last label of one that
+# URL parsers read as a number (WHATWG: a host ending in a number is an IPv4 address).
+_HOST_NAME = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$")
+_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 
 
 class AddressRefused(Exception):
@@ -91,13 +100,46 @@ class AddressPolicy:
         return None
 
 
+def _unrequestable(why: str) -> ChatMoreError:
+    return ChatMoreError("PROVIDER_URL_REFUSED", f"base_url {why}", field="base_url")
+
+
+def request_url(base_url: str) -> httpx.URL:
+    """The chat completions URL of ``base_url`` exactly as the provider client requests
+    it. PROVIDER_URL_REFUSED unless httpx can request it and its host is a plain name, a
+    dotted-quad IPv4 address or an IPv6 address: octal, hex or shortened IPv4 forms
+    (``0251.0376.0251.0376``, ``0x7f.1``, ``2130706433``) read differently in different
+    parsers, so none is taken."""
+    try:
+        url = httpx.URL(f"{base_url.strip().rstrip('/')}/chat/completions")
+        host = url.raw_host.decode("ascii").lower()
+        url.host  # noqa: B018 - decoding an IDNA host can fail too
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise _unrequestable(f"cannot be requested: {exc}"[:200]) from None
+    if url.scheme not in ALLOWED_SCHEMES or not host or url.userinfo:
+        raise _unrequestable("must be an http(s) URL with a host and no credentials")
+    if "%" in host:  # percent-escapes, or an IPv6 zone: nothing a provider needs
+        raise _unrequestable("has a host that is not a plain host name")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.match(host):
+            raise _unrequestable("has a host that is not a plain host name") from None
+        if _NUMERIC_LABEL.match(host.rstrip(".").rsplit(".", 1)[-1]):
+            raise _unrequestable(
+                "has a host that reads as an IP address in an unusual form (octal, hex or "
+                "shortened): write it as four decimal numbers, e.g. 10.0.0.1"
+            ) from None
+    return url
+
+
 def validate_base_url(url: object) -> str:
     """Check a provider base URL as an admin saves it; return it without a trailing slash.
 
     Syntax and scheme only (plus literal addresses that are never allowed): the address a
     host name resolves to is checked on every call, at connect time, because it can
     change after saving. Raises VALIDATION_FAILED, or PROVIDER_URL_REFUSED for a literal
-    link-local or metadata address.
+    link-local or metadata address and for a URL the client could not request.
     """
     if not isinstance(url, str) or not url.strip():
         raise validation(
@@ -121,8 +163,9 @@ def validate_base_url(url: object) -> str:
         raise validation("base_url must not have a query or a fragment", field="base_url")
     if port == 0:
         raise validation("base_url has an invalid port", field="base_url")
+    host = request_url(text).host
     try:
-        literal = ipaddress.ip_address(parts.hostname)
+        literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
     if literal is not None:

@@ -11,7 +11,9 @@ from ..store import users as user_store
 from ..store.db import Database
 
 ROLES = ("admin", "user")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}$")
+# Also the pattern of the API description's email fields (a JSON Schema regex too).
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,189}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def normalise_email(email: object) -> str:

@@ -35,6 +35,7 @@ from ..store import turns as turn_store
 from ..store import users as user_store
 from ..store.db import Database, utcnow
 from .accounts import ROLES, create_user_sync
+from .validation import db_id
 
 
 @dataclass(frozen=True)
@@ -348,8 +349,7 @@ class AuthService:
     # -- stream tickets -----------------------------------------------------------------
 
     async def issue_ticket(self, user: AuthUser, turn_id: object) -> Issued:
-        if not isinstance(turn_id, int) or isinstance(turn_id, bool) or turn_id < 1:
-            raise ChatMoreError("VALIDATION_FAILED", "turn_id must be a positive integer")
+        turn_id = db_id(turn_id, "turn_id")
         if await self.db.read(turn_store.turn_owner, turn_id) != user.id:
             raise ChatMoreError("TURN_NOT_FOUND")
         return self.tokens.issue(

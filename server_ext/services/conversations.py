@@ -27,6 +27,7 @@ from .auth import AuthUser
 from .fanout import FanOut, WindowRun
 from .params import clean_params, differing, merged
 from .turn_watch import follow_stored
+from .validation import MAX_DB_ID, db_id, parse_json
 
 log = logging.getLogger("chatmore.turns")
 
@@ -100,12 +101,23 @@ def encode_cursor(at: dt.datetime, row_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    """The (time, id) a cursor of :func:`encode_cursor` holds; anything else, however it
+    decodes, is VALIDATION_FAILED."""
+    refused = validation("cursor is not one this server gave out", field="cursor")
     try:
-        at, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        when = dt.datetime.fromisoformat(at.rstrip("Z"))
-        return when, int(row_id)
-    except (ValueError, TypeError):
-        raise validation("cursor is not one this server gave out", field="cursor") from None
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))
+        decoded = parse_json(raw, "cursor")
+    except (ValueError, ChatMoreError):
+        raise refused from None
+    match decoded:
+        case [str(at), int(row_id)] if not isinstance(row_id, bool) and 0 < row_id <= MAX_DB_ID:
+            try:
+                when = dt.datetime.fromisoformat(at.removesuffix("Z"))
+            except ValueError:
+                raise refused from None
+            if when.tzinfo is None:  # the server writes naive UTC times only
+                return when, row_id
+    raise refused
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -148,13 +160,9 @@ def _metadata(value: object) -> dict[str, Any]:
 def _window_ids(value: object) -> list[int] | None:
     if value is None:
         return None
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
+    if not isinstance(value, list) or not value:
         raise validation("window_ids must be a non-empty list of window ids", field="window_ids")
-    return list(dict.fromkeys(value))
+    return list(dict.fromkeys(db_id(v, "window_ids") for v in value))
 
 
 @dataclass(frozen=True)
@@ -259,9 +267,7 @@ class ConversationService:
         for i, spec in enumerate(specs):
             if not isinstance(spec, dict):
                 raise validation(f"windows[{i}] must be an object")
-            model_id = spec.get("model_id")
-            if not isinstance(model_id, int) or isinstance(model_id, bool):
-                raise validation(f"windows[{i}].model_id must be a model id")
+            model_id = db_id(spec.get("model_id"), f"windows[{i}].model_id")
             windows.append(
                 {
                     "model_id": model_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ class Range:
     def check(self, name: str, value: Any) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise validation(f"{name} must be a number", field=name)
+        if isinstance(value, float) and not math.isfinite(value):
+            # NaN compares false with every bound: it would pass the range check below.
+            raise validation(f"{name} must be a finite number", field=name)
         if self.kind is int and (not isinstance(value, int) and not float(value).is_integer()):
             raise validation(f"{name} must be a whole number", field=name)
         below = value <= self.low if self.low_open else value < self.low

@@ -41,7 +41,12 @@ import httpx
 
 from .. import __version__
 from ..errors import ChatMoreError
-from ..security.url_policy import AddressPolicy, AddressRefused, GuardedTransport
+from ..security.url_policy import (
+    AddressPolicy,
+    AddressRefused,
+    GuardedTransport,
+    request_url,
+)
 from .sse_parser import SSEFormatError, SSEParser
 
 log = logging.getLogger("chatmore.provider")
@@ -443,17 +448,11 @@ class ProviderClient:
                 await asyncio.sleep(wait)
 
     def _endpoint(self, call: _Call) -> str:
-        base = call.target.base_url.strip().rstrip("/")
-        parts = urlsplit(base)
-        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-            raise call.error(
-                "PROVIDER_URL_REFUSED", "the provider base URL must be an http(s) URL"
-            )
-        if parts.username is not None or parts.password is not None:
-            raise call.error(
-                "PROVIDER_URL_REFUSED", "the provider base URL must not carry credentials"
-            )
-        return f"{base}/chat/completions"
+        # The URL policy's reading, so that what was saved is what can be requested.
+        try:
+            return str(request_url(call.target.base_url))
+        except ChatMoreError as exc:
+            raise call.error("PROVIDER_URL_REFUSED", exc.message) from None
 
     def _headers(self, call: _Call) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
