@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import ChatMoreError, validation
 from ..services import schemas as s
+from ..services import stats
 from ..services.stats import parse_usage_query
 from .auth_decorators import authenticated
 from .base import ApiHandler
@@ -18,14 +19,15 @@ TIME = {"type": "string", "description": "ISO 8601 date or date-time, UTC by def
 
 class UsageHandler(ApiHandler):
     @operation(
-        "Usage per model (or per model and day)",
+        "Usage per model (or per model and day, and/or source)",
         access="user",
         answers={200: s.USAGE},
         query=(
             Query("from", TIME, "inclusive"),
             Query("to", TIME, "exclusive"),
             query_id("model_id"),
-            Query("group_by", {"enum": ["model", "day"]}),
+            Query("source", {"enum": list(stats.SOURCES)}, "where the calls came from"),
+            Query("group_by", {"enum": list(stats.GROUP_BY)}),
             Query("scope", {"enum": ["mine", "all"]}, "all: admins only"),
         ),
     )

@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import ERROR_CODES, validation
 from ..security.passwords import MAX_BYTES, MIN_LENGTH
+from . import stats
 from .accounts import EMAIL_PATTERN, ROLES
 from .conversations import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, MAX_TAGS, MAX_WINDOWS
 from .models import TEXT_FIELDS
@@ -376,7 +377,8 @@ USAGE = obj(
     {
         "from": TIME,
         "to": TIME,
-        "group_by": {"enum": ["model", "day"]},
+        "group_by": {"enum": list(stats.GROUP_BY)},
+        "source": {"enum": [*stats.SOURCES, None]},
         "scope": {"enum": ["mine", "all"]},
         "usage": {
             "type": "array",
