@@ -88,9 +88,12 @@ class Session:
         default_params: Mapping[str, Any] | None = None,
         notes: str | None = None,
         enabled: bool = True,
+        pricing: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Register an upstream model (admins). The key is stored encrypted; the answer
-        only says whether one is set and its last four characters."""
+        only says whether one is set and its last four characters. ``pricing`` is
+        ``{"input": 0.15, "output": 0.6, "currency": "USD"}``, per million tokens:
+        every result then carries its ``cost`` (without prices, it has none)."""
         return catalog.create_model(
             self._api,
             name=name,
@@ -101,11 +104,13 @@ class Session:
             default_params=dict(default_params) if default_params is not None else None,
             notes=notes,
             enabled=enabled,
+            pricing=dict(pricing) if pricing is not None else None,
         )
 
     def update_model(self, model: ModelRef, **changes: Any) -> dict[str, Any]:
         """Change a model's fields (admins): name, base_url, upstream_model, api_key,
-        provider_name, default_params, notes, enabled."""
+        provider_name, default_params, notes, enabled, pricing (``None`` removes the
+        prices)."""
         return catalog.update_model(self._api, model, changes)
 
     def model(self, model: ModelRef) -> dict[str, Any]:

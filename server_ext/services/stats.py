@@ -23,6 +23,8 @@ Figures of a group (keys of each row)
     counts, a success rate of 0.0 and no timings);
     ``prompt_tokens``, ``completion_tokens``, ``total_tokens``: sums over all counted rows,
     nulls skipped, None when no counted row reported that count;
+    ``cost``: the sum of the counted rows' costs (DESIGN §10), in ``currency``, the
+    model's; both None when no counted row has a cost (a model without prices);
     ``output_tokens_per_s`` = sum(completion_tokens) / (sum(decode_ms) / 1000) over the
     succeeded rows with ``decode_ms`` > 0 and ``completion_tokens`` not null — ``decode_ms``
     is the time from the first to the last streamed delta, so a single-chunk reply (0 or
@@ -32,7 +34,7 @@ Figures of a group (keys of each row)
     to pandas' default ``Series.quantile(q)`` (linear interpolation), on every backend.
 
 Consistency
-    The totals and the two timing histograms are read by three queries at once, each in its
+    The totals, the two timing histograms and the costs are read by four queries at once, each in its
     own transaction: a result finalised in between may show in one and not yet in another.
 """
 
@@ -83,12 +85,13 @@ class StatsService:
         )
         # Three independent scans: run at once on three pooled connections (SQLite in WAL
         # mode reads concurrently; both drivers release the GIL while the database works).
-        totals, latency, ttft = await asyncio.gather(
+        totals, latency, ttft, costs = await asyncio.gather(
             self._db.read(store.usage_totals, f),
             self._db.read(store.value_summaries, f, "latency_ms"),
             self._db.read(store.value_summaries, f, "ttft_ms"),
+            self._db.read(store.cost_totals, f),
         )
-        return store.combine(totals, latency, ttft, by_day)
+        return store.combine(totals, latency, ttft, by_day, costs)
 
 
 def parse_usage_query(args: dict[str, str]) -> UsageQuery:

@@ -136,6 +136,25 @@ def usage_totals(conn: Connection, f: UsageFilter) -> list[dict[str, Any]]:
     return rows
 
 
+def cost_totals(conn: Connection, f: UsageFilter) -> dict[GroupKey, tuple[float, str | None]]:
+    """Per (model, [day]): the summed cost of the counted rows that have one, and the
+    model's currency. Groups without any cost are absent."""
+    keys = _keys(f)
+    grouped = (
+        select(*keys, func.sum(_tr.cost).label("cost"))
+        .where(_tr.status.in_(FINAL_STATUSES), _tr.cost.is_not(None), *_where(f))
+        .group_by(*keys)
+        .subquery()
+    )
+    query = select(grouped, models.c.price_currency).join(
+        models, models.c.id == grouped.c.model_id
+    )
+    return {
+        _key(row.model_id, getattr(row, "day", None)): (float(row.cost), row.price_currency)
+        for row in conn.execute(query)
+    }
+
+
 _SUMS = ("n", "prompt_tokens", "completion_tokens", "total_tokens", "rate_tokens", "rate_ms")
 
 
@@ -253,6 +272,7 @@ def combine(
     latency: dict[GroupKey, Summary],
     ttft: dict[GroupKey, Summary],
     by_day: bool,
+    costs: dict[GroupKey, tuple[float, str | None]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per (model, [day]), ordered by model id then day."""
     groups: dict[GroupKey, dict[str, Any]] = {}
@@ -269,6 +289,8 @@ def combine(
         if part["status"] == "succeeded" and part["rate_ms"]:
             row["output_tokens_per_s"] = part["rate_tokens"] * 1000 / part["rate_ms"]
     for key, row in groups.items():
+        if costs and key in costs:
+            row["cost"], row["currency"] = costs[key]
         decided = row["succeeded"] + row["failed"]
         row["success_rate"] = row["succeeded"] / decided if decided else None
         for prefix, summaries in (("latency_ms", latency), ("ttft_ms", ttft)):
@@ -292,6 +314,7 @@ def _empty_row(key: GroupKey, model_name: str, by_day: bool) -> dict[str, Any]:
     row.update(
         prompt_tokens=None, completion_tokens=None, total_tokens=None, output_tokens_per_s=None
     )
+    row.update(cost=None, currency=None)
     return row
 
 
@@ -314,4 +337,5 @@ def usage_rows(
         value_summaries(conn, f, "latency_ms"),
         value_summaries(conn, f, "ttft_ms"),
         by_day,
+        cost_totals(conn, f),
     )

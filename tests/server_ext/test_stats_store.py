@@ -282,6 +282,10 @@ def reference(
         row["output_tokens_per_s"] = (
             rated.completion_tokens.sum() / (rated.decode_ms.sum() / 1000) if len(rated) else None
         )
+        # These models have no prices: no cost and no currency (DESIGN §10).
+        costs = g["cost"].dropna() if "cost" in g else pd.Series([], dtype=float)
+        row["cost"] = float(costs.sum()) if len(costs) else None
+        row["currency"] = None
         rows.append(row)
     return rows
 
@@ -397,6 +401,8 @@ def test_single_succeeded_row(history: History) -> None:
         "completion_tokens": 35,
         "total_tokens": 45,
         "output_tokens_per_s": 50.0,
+        "cost": None,
+        "currency": None,
     }
 
 
