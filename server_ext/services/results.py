@@ -12,7 +12,8 @@ A page is columnar and normalised, so that a million rows travel and decode fast
 
 ``results`` has one entry per row; the other tables describe, once each, the turns,
 windows, models and conversations those rows point to (a window's ``params`` are its
-overrides over its model's defaults; a result's ``cost`` is in its model's ``currency``). Times are UTC, written as the database keeps them
+overrides over its model's defaults; a result's ``cost`` is in its model's
+``currency``). Times are UTC, written as the database keeps them
 (``YYYY-MM-DD HH:MM:SS.ffffff``, which numpy and pandas read in bulk). Without
 text (``text=false``) there is no prompt, reply, error message or conversation title.
 Pages come in result-id order; ``after_id`` is the previous page's ``next_after_id``.

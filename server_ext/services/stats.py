@@ -34,8 +34,9 @@ Figures of a group (keys of each row)
     to pandas' default ``Series.quantile(q)`` (linear interpolation), on every backend.
 
 Consistency
-    The totals, the two timing histograms and the costs are read by four queries at once, each in its
-    own transaction: a result finalised in between may show in one and not yet in another.
+    The totals, the two timing histograms and the costs are read by four queries at once,
+    each in its own transaction: a result finalised in between may show in one and not yet
+    in another.
 """
 
 from __future__ import annotations
