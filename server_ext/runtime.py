@@ -17,11 +17,14 @@ from .security.secret_box import SecretBox
 from .security.tokens import TokenService
 from .services.auth import AuthService
 from .services.conversations import ConversationService
+from .services.experiment_runner import ExperimentRunner
+from .services.experiments import ExperimentService
 from .services.fanout import FanOut
 from .services.models import ModelService
 from .services.provider_client import ProviderClient
 from .services.results import ResultService
 from .services.stats import StatsService
+from .store import experiments as experiment_store
 from .store import migrate
 from .store import turns as turn_store
 from .store.db import Database
@@ -43,6 +46,7 @@ class Runtime:
     conversations: ConversationService
     results: ResultService
     stats: StatsService
+    experiments: ExperimentService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -70,6 +74,9 @@ class Runtime:
             log.warning(
                 "%d replies were streaming when the server stopped: INTERRUPTED", interrupted
             )
+        stopped = db.write_sync(experiment_store.mark_interrupted)
+        if stopped:
+            log.warning("%d experiments were running when the server stopped", stopped)
         models = ModelService(db, box, provider)
         fanout = FanOut(db, models, provider, model_concurrency=settings.model_concurrency)
         return cls(
@@ -82,6 +89,11 @@ class Runtime:
             conversations=ConversationService(db, fanout, log_content=settings.log_content),
             results=ResultService(db),
             stats=StatsService(db),
+            experiments=ExperimentService(
+                db,
+                ExperimentRunner(db, fanout),
+                max_concurrency=settings.experiment_max_concurrency,
+            ),
         )
 
     async def start(self, local_url: str) -> None:
@@ -107,6 +119,7 @@ class Runtime:
         """Stop background work and close the database."""
         if self._started:
             self._started = False
+            await self.experiments.runner.stop()
             await self.fanout.stop()
         await self.provider.aclose()
         self.auth.close()
