@@ -313,6 +313,14 @@ class Experiment:
             out[name] = out[name].astype("category")
         return out
 
+    def widget(self, height: int = 560) -> Any:
+        """The matrix as a live table widget: prompts as rows, windows as columns, a
+        cell's whole reply on click, sortable by latency, tokens, cost or status; it
+        fills in while the experiment runs."""
+        from widgets.matrix import MatrixWidget
+
+        return MatrixWidget(ExperimentSource(self), height=height)
+
     def matrix(self, values: str = "reply", sample: int = 0) -> pd.DataFrame:
         """Prompts × windows: each cell's ``values`` (reply, status, latency_ms, cost …)
         for one sample."""
@@ -321,6 +329,36 @@ class Experiment:
         table = rows.pivot(index=["case", "prompt"], columns="window", values=values)
         order = [w["name"] for w in self.info["windows"]]
         return table.reindex(columns=[w for w in order if w in table.columns])
+
+
+class ExperimentSource:
+    """What the matrix widget reads: the experiment, its cases, its cells by id."""
+
+    def __init__(self, experiment: Experiment) -> None:
+        self._experiment = experiment
+
+    def info(self) -> dict[str, Any]:
+        return self._experiment.refresh().info
+
+    def cases(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for page in self._experiment._pages("cases", "after", "cases"):
+            found += [
+                {"case_id": c, "position": p, "prompt": t}
+                for c, p, t in zip(page["case_id"], page["position"], page["prompt"], strict=True)
+            ]
+        return found
+
+    def cells(self, after_id: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        api, path = self._experiment._api, f"api/experiments/{self._experiment.id}/results"
+        after: int | None = after_id
+        while after is not None:
+            page = api.get(path, after_id=after, limit=PAGE)
+            names, values = list(page["results"]), page["results"].values()
+            found += [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+            after = page["next_after_id"]
+        return found
 
 
 # -- the module-level calls ------------------------------------------------------------------

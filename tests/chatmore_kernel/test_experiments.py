@@ -146,3 +146,25 @@ def test_bad_prompts_are_refused_before_anything_runs(
     with pytest.raises(cm.ChatMoreError) as other:
         accounts.admin.experiment(mine.id)  # another account's experiment is not found
     assert other.value.code == "EXPERIMENT_NOT_FOUND"
+
+
+def test_the_matrix_widget_holds_every_cell(accounts: Accounts, demo_models: DemoModels) -> None:
+    run = accounts.user.run(
+        ["What is 2 + 2?", "Name a prime."],
+        [demo_models.swift, demo_models.failing],
+        samples=2,
+        progress=False,
+    )
+    widget = run.widget(height=300)
+    try:
+        assert [w["name"] for w in widget.windows] == [demo_models.swift, demo_models.failing]
+        assert [c["prompt"] for c in widget.cases] == ["What is 2 + 2?", "Name a prime."]
+        assert widget.samples == 2 and widget.progress["status"] == "finished"
+        cells = widget.cells
+        assert len(cells) == 8
+        by_window = {w["id"]: w["name"] for w in widget.windows}
+        statuses = {(by_window[c["window_id"]], c["status"]) for c in cells}
+        assert statuses == {(demo_models.swift, "succeeded"), (demo_models.failing, "failed")}
+        assert all(c["error_code"] for c in cells if c["status"] == "failed")
+    finally:
+        widget.close()
