@@ -7,7 +7,9 @@ is never below its number of windows. A prompts experiment sends each case on it
 (the window's system prompt, then the prompt); a replay sends its steps in order, each
 window with its own context, one step after the other. Dispatching walks the cases in
 order and skips the cells that already succeeded, so that resuming runs only the rest,
-in the rows they already have.
+in the rows they already have. Cells are stored in batches: as calls end, as many cells
+as the freed slots allow are written in one transaction and started together (one
+write per cell made the database the bottleneck).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from .fanout import FanOut, WindowRun
 from .params import merged
 
 log = logging.getLogger("chatmore.experiments")
+
+# Cells stored in one transaction at most, when many slots free up at once.
+MAX_BATCH = 64
 
 
 class ExperimentRunner:
@@ -117,20 +122,33 @@ class ExperimentRunner:
         return await self.db.read(read)
 
     async def _prompts(self, experiment: dict[str, Any], inflight: set[asyncio.Task]) -> None:
+        """Dispatch in batches: whenever calls end, as many cells as the freed slots
+        allow are stored in one transaction and started together."""
         windows = experiment["windows"]
-        slots = asyncio.Semaphore(max(experiment["concurrency"], len(windows)))
+        slots = _Slots(max(experiment["concurrency"], len(windows)))
         plan = await self._plan(experiment)
-        for case in plan["cases"]:
-            for sample in range(experiment["samples"]):
-                cell = plan["cells"].get((case["id"], sample))
-                targets = _targets(windows, cell)
-                if not targets:
-                    continue
-                for _ in targets:
-                    await slots.acquire()
-                runs = await self._launch_shielded(
-                    experiment, plan, case, sample, cell, targets, None
-                )
+        todo = [
+            (case, sample, cell, targets)
+            for case in plan["cases"]
+            for sample in range(experiment["samples"])
+            for cell in [plan["cells"].get((case["id"], sample))]
+            for targets in [_targets(windows, cell)]
+            if targets
+        ]
+        index = 0
+        while index < len(todo):
+            await slots.take(len(todo[index][3]))
+            batch = [todo[index]]
+            index += 1
+            while (
+                index < len(todo)
+                and len(batch) < MAX_BATCH
+                and slots.try_take(len(todo[index][3]))
+            ):
+                batch.append(todo[index])
+                index += 1
+            launched = await self._launch_shielded(experiment, plan, batch, None)
+            for runs in launched:
                 for run in runs:
                     assert run.task is not None
                     run.task.add_done_callback(lambda _t: slots.release())
@@ -149,12 +167,16 @@ class ExperimentRunner:
                 continue
             before = cell["turn_id"] if cell else None
             chains = await self.db.read(_chains, [w["id"] for w in targets], before)
-            runs = await self._launch_shielded(experiment, plan, case, 0, cell, targets, chains)
+            (runs,) = await self._launch_shielded(
+                experiment, plan, [(case, 0, cell, targets)], chains
+            )
             turn_task = self.fanout.running[runs[0].turn_id].task
             assert turn_task is not None
             await asyncio.shield(turn_task)
 
-    async def _launch_shielded(self, experiment: dict[str, Any], *args: Any) -> list[WindowRun]:
+    async def _launch_shielded(
+        self, experiment: dict[str, Any], *args: Any
+    ) -> list[list[WindowRun]]:
         task = asyncio.ensure_future(self._launch(experiment, *args))
         self._launching[experiment["id"]] = task
         try:
@@ -167,53 +189,67 @@ class ExperimentRunner:
         self,
         experiment: dict[str, Any],
         plan: dict[str, Any],
-        case: dict[str, Any],
-        sample: int,
-        cell: dict[str, Any] | None,
-        targets: list[dict[str, Any]],
+        batch: list[tuple[dict[str, Any], int, dict[str, Any] | None, list[dict[str, Any]]]],
         chains: dict[int, list[dict[str, str]]] | None,
-    ) -> list[WindowRun]:
-        """Store (or reset) a cell's rows and start its calls."""
-        if cell is None:
-            turn_id, ids = await self.db.write(
-                store.insert_cell,
-                experiment=experiment,
-                case_id=case["id"],
-                sample=sample,
-                prompt=case["prompt"],
-                targets=targets,
-            )
-        else:
-            turn_id = cell["turn_id"]
-            ids = {w["id"]: cell["windows"][w["id"]][:2] for w in targets}
-            await self.db.write(store.reset_cell, turn_id, list(ids.values()))
-        runs = []
-        for window in targets:
-            model = plan["models"][window["model_id"]]
-            system = window["system_prompt"] or experiment["system_prompt"]
-            context = (chains or {}).get(window["id"], [])
-            run = WindowRun(
-                window_id=window["id"],
-                model_id=model["id"],
-                model=model,
-                params=merged(model["default_params"] or {}, window["params"] or {}),
-                messages=[
-                    *([{"role": "system", "content": system}] if system else []),
-                    *context,
-                    {"role": "user", "content": case["prompt"]},
-                ],
-                turn_id=turn_id,
-                result_id=ids[window["id"]][0],
-                message_id=ids[window["id"]][1],
-            )
-            runs.append(run)
-        self.fanout.begin(runs)
-        turn = self.fanout.launch(turn_id, runs)
-        in_flight = self._turns.setdefault(experiment["id"], set())
-        in_flight.add(turn_id)
-        assert turn.task is not None
-        turn.task.add_done_callback(lambda _t: in_flight.discard(turn_id))
-        return runs
+    ) -> list[list[WindowRun]]:
+        """Store (or reset) the rows of a batch of cells in one transaction, then start
+        their calls: one turn per (case, sample)."""
+        stored = await self.db.write(store.store_cells, experiment, batch)
+        launched = []
+        for (case, _sample, _cell, targets), (turn_id, ids) in zip(batch, stored, strict=True):
+            runs = []
+            for window in targets:
+                model = plan["models"][window["model_id"]]
+                system = window["system_prompt"] or experiment["system_prompt"]
+                context = (chains or {}).get(window["id"], [])
+                runs.append(
+                    WindowRun(
+                        window_id=window["id"],
+                        model_id=model["id"],
+                        model=model,
+                        params=merged(model["default_params"] or {}, window["params"] or {}),
+                        messages=[
+                            *([{"role": "system", "content": system}] if system else []),
+                            *context,
+                            {"role": "user", "content": case["prompt"]},
+                        ],
+                        turn_id=turn_id,
+                        result_id=ids[window["id"]][0],
+                        message_id=ids[window["id"]][1],
+                    )
+                )
+            self.fanout.begin(runs)
+            turn = self.fanout.launch(turn_id, runs)
+            in_flight = self._turns.setdefault(experiment["id"], set())
+            in_flight.add(turn_id)
+            assert turn.task is not None
+            turn.task.add_done_callback(lambda _t, t=turn_id, s=in_flight: s.discard(t))
+            launched.append(runs)
+        return launched
+
+
+class _Slots:
+    """Calls an experiment may still start; taken several at once, given back one by
+    one as calls end (all on the event loop's thread)."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self._changed = asyncio.Event()
+
+    def try_take(self, need: int) -> bool:
+        if self.free < need:
+            return False
+        self.free -= need
+        return True
+
+    async def take(self, need: int) -> None:
+        while not self.try_take(need):
+            self._changed.clear()
+            await self._changed.wait()
+
+    def release(self) -> None:
+        self.free += 1
+        self._changed.set()
 
 
 def _targets(windows: list[dict[str, Any]], cell: dict[str, Any] | None) -> list[dict[str, Any]]:

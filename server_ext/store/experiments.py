@@ -297,6 +297,34 @@ def reset_cell(conn: Connection, turn_id: int, ids: list[tuple[int, int]]) -> No
     )
 
 
+def store_cells(
+    conn: Connection,
+    experiment: dict[str, Any],
+    batch: list[tuple[dict[str, Any], int, dict[str, Any] | None, list[dict[str, Any]]]],
+) -> list[tuple[int, dict[int, tuple[int, int]]]]:
+    """The rows of several cells in one transaction: each (case, sample, cell, target
+    windows) is a new turn when the cell never ran (``cell`` None), else its rows reset.
+    Returns per cell its turn id and per window (result id, message id)."""
+    stored = []
+    for case, sample, cell, targets in batch:
+        if cell is None:
+            stored.append(
+                insert_cell(
+                    conn,
+                    experiment=experiment,
+                    case_id=case["id"],
+                    sample=sample,
+                    prompt=case["prompt"],
+                    targets=targets,
+                )
+            )
+        else:
+            ids = {w["id"]: cell["windows"][w["id"]][:2] for w in targets}
+            reset_cell(conn, cell["turn_id"], list(ids.values()))
+            stored.append((cell["turn_id"], ids))
+    return stored
+
+
 def chain_before(conn: Connection, window_id: int, turn_id: int | None) -> list[dict[str, str]]:
     """A window's context before a turn (replay): its earlier user messages and the
     replies that succeeded, in order."""
