@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
+from pathlib import Path
 
 import httpx
 from harness import stack
@@ -69,6 +71,7 @@ def main() -> None:
     if args.smoke:
         args.prompts, args.windows, args.concurrency = 20, 2, 8
 
+    load = os.getloadavg()[0]
     with stack(args.backend) as s:
         pace = f"ttft_ms={args.ttft_ms};tps={args.tps:g};tokens={args.tokens}"
         upstreams = [f"bench{i};{pace}" for i in range(args.windows)]
@@ -79,9 +82,12 @@ def main() -> None:
         names = [m["name"] for m in session._api.get("api/models")["models"]]
         prompts = [f"Question {i}: what does index {i} cover?" for i in range(args.prompts)]
 
+        cpu_before = _cpu(s.server.proc.pid), _cpu(s.provider.proc.pid)
         start = time.perf_counter()
         run = session.run(prompts, names, concurrency=args.concurrency, progress=False)
         polled = time.perf_counter() - start
+        server_cpu = _cpu(s.server.proc.pid) - cpu_before[0]
+        provider_cpu = _cpu(s.provider.proc.pid) - cpu_before[1]
         info = run.info
         assert run.status == "finished", run
         server_wall = (
@@ -112,8 +118,18 @@ def main() -> None:
     )
     print(f"wall time seen by cm.run() (polling every 0.5 s): {polled:.2f} s")
     print(f"rows written per second: {cells / server_wall:.0f}")
+    print(
+        f"CPU during the run: server {server_cpu:.1f} s, demo provider {provider_cpu:.1f} s "
+        f"(load average before the run: {load:.1f} on {os.cpu_count()} CPUs)"
+    )
     print(f"server peak RSS: {rss:.0f} MB (target <= 400 MB)")
     print(f".results() on {len(frame)} rows: {read * 1000:.0f} ms (target <= 1 s)")
+
+
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _time(value: str) -> float:
