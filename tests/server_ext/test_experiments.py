@@ -253,3 +253,33 @@ def test_experiments_are_their_owners_and_bad_input_is_refused(
     assert [e["id"] for e in user.get("api/experiments").json()["experiments"]] == [
         experiment["id"]
     ]
+
+
+def test_a_killed_server_leaves_it_interrupted_and_resume_finishes_it(
+    make_server, demo_provider: DemoProvider
+) -> None:
+    server = make_server()
+    admin, user = new_client(server, "admin"), new_client(server)
+    (model,) = make_models(admin, demo_provider.url, ["demo-swift;ttft_ms=300;tps=0"])
+    experiment = user.post(
+        "api/experiments",
+        json={
+            "cases": [{"prompt": f"question {i}"} for i in range(16)],
+            "windows": [{"model_id": model}],
+            "concurrency": 2,
+        },
+    ).json()
+    deadline = time.monotonic() + 30
+    while user.get(f"api/experiments/{experiment['id']}").json()["progress"]["succeeded"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.kill()
+    server.start()
+
+    after = user.get(f"api/experiments/{experiment['id']}").json()
+    assert after["status"] == "interrupted"
+    assert after["progress"]["running"] == 0 and after["progress"]["pending"] > 0
+    assert user.post(f"api/experiments/{experiment['id']}/resume", json={}).status_code == 200
+    done = wait_done(user, experiment["id"])
+    assert done["status"] == "finished" and done["progress"]["succeeded"] == 16
+    assert stored_rows(server, experiment["id"]) == (16, 16)
