@@ -8,6 +8,7 @@ import pytest
 from tests.support.api import Client, make_conversation, make_models, new_client, send, wait_turn
 from tests.support.providers import DemoProvider
 from tests.support.servers import JupyterServer
+from tests.support.sse import read_events
 
 PRICES = {"input": 2.5, "output": 10.0, "currency": "eur"}
 
@@ -35,6 +36,12 @@ def test_prices_set_by_admins_give_each_result_its_cost(
     expected = (row["prompt_tokens"] * 2.5 + row["completion_tokens"] * 10.0) / 1e6
     assert row["cost"] == pytest.approx(expected)
     assert by_model[free]["cost"] is None  # no prices: no cost, not zero
+    # the board's footer shows it from the final events
+    finals = {
+        e.data["model_id"]: e.data for e in read_events(user, turn["id"]) if e.name == "final"
+    }
+    assert finals[priced]["cost"] == pytest.approx(expected)
+    assert finals[free]["cost"] is None
 
     page = user.get("api/results", params={"conversation_id": conversation["id"]}).json()
     costs = dict(zip(page["results"]["model_id"], page["results"]["cost"], strict=True))
