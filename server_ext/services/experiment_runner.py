@@ -84,7 +84,9 @@ class ExperimentRunner:
             else:
                 await self._prompts(experiment, inflight)
             if inflight:
-                await asyncio.gather(*inflight)
+                # wait(), not gather(): cancelling this must not cancel the turns
+                # themselves (the fan-out ends them, each with its reason).
+                await asyncio.wait(set(inflight))
         except asyncio.CancelledError:
             status = "cancelled" if experiment_id in self._cancelled else "interrupted"
             launching = self._launching.get(experiment_id)

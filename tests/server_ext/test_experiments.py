@@ -283,3 +283,28 @@ def test_a_killed_server_leaves_it_interrupted_and_resume_finishes_it(
     done = wait_done(user, experiment["id"])
     assert done["status"] == "finished" and done["progress"]["succeeded"] == 16
     assert stored_rows(server, experiment["id"]) == (16, 16)
+
+
+def test_cancel_after_every_cell_started_ends_each_of_them(
+    server: JupyterServer, admin: Client, user: Client, demo_provider: DemoProvider
+) -> None:
+    (model,) = make_models(admin, demo_provider.url, ["demo-sage;ttft_ms=100;tps=5"])
+    experiment = user.post(
+        "api/experiments",
+        json={
+            "cases": [{"prompt": f"question {i}"} for i in range(3)],
+            "windows": [{"model_id": model}, {"model_id": model, "params": {"top_p": 0.5}}],
+            "concurrency": 16,
+        },
+    ).json()
+    deadline = time.monotonic() + 30
+    while user.get(f"api/experiments/{experiment['id']}").json()["progress"]["running"] < 6:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    stopped = user.post(f"api/experiments/{experiment['id']}/cancel", json={}).json()
+    assert stopped["status"] == "cancelled"
+    assert stopped["progress"]["running"] == 0
+    assert stopped["progress"]["cancelled"] == 6
+    rows = cells(user, experiment["id"])
+    assert {r["status"] for r in rows} == {"cancelled"}
+    assert {r["error_code"] for r in rows} == {"CANCELLED"}
