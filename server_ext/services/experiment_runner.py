@@ -79,6 +79,8 @@ class ExperimentRunner:
         self._turns[experiment_id] = set()
         status = "finished"
         try:
+            # Written here, so that it always comes before the end's status.
+            await self.db.write(store.set_status, experiment_id, "running", finished_at=None)
             if experiment["kind"] == "replay":
                 await self._replay(experiment)
             else:

@@ -207,16 +207,21 @@ class ExperimentService:
             raise ChatMoreError("EXPERIMENT_NOT_FOUND")
         return row
 
+    def _shown(self, row: dict[str, Any], progress: dict[str, Any]) -> dict[str, Any]:
+        if self.runner.running(row["id"]):  # its task may not have written it yet
+            row = {**row, "status": "running"}
+        return public_experiment(row, progress)
+
     async def get(self, user: AuthUser, experiment_id: int) -> dict[str, Any]:
         row = await self._row(user, experiment_id)
-        return public_experiment(row, await self.db.read(store.progress, experiment_id))
+        return self._shown(row, await self.db.read(store.progress, experiment_id))
 
     async def list(self, user: AuthUser, *, before_id: int | None, limit: int) -> dict[str, Any]:
-        def read(conn: Any) -> list[dict[str, Any]]:
+        def read(conn: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
             rows = store.list_experiments(conn, user.id, before_id=before_id, limit=limit + 1)
-            return [public_experiment(r, store.progress(conn, r["id"])) for r in rows]
+            return [(r, store.progress(conn, r["id"])) for r in rows]
 
-        found = await self.db.read(read)
+        found = [self._shown(r, p) for r, p in await self.db.read(read)]
         page = found[:limit]
         return {
             "experiments": page,
@@ -233,10 +238,9 @@ class ExperimentService:
         """Run again what has not succeeded: the cells never run, and the failed or
         cancelled ones in their own rows."""
         row = await self._row(user, experiment_id)
+        # Checked and started with no await in between: two resumes never both start.
         if self.runner.running(experiment_id):
             raise ChatMoreError("EXPERIMENT_RUNNING")
-        await self.db.write(store.set_status, experiment_id, "running", finished_at=None)
-        row["status"] = "running"
         self.runner.start(row)
         return await self.get(user, experiment_id)
 
