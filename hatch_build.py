@@ -1,10 +1,10 @@
-"""Hatch build hook: bundle the board's front end before the package is built.
+"""Hatch build hook: bundle the widgets' front ends before the package is built.
 
 It runs ``npm ci`` in ``widgets/`` when ``node_modules`` is missing or older than the
-lockfile, then ``node build.mjs``, which writes ``widgets/static/board.js`` and
-``board.css``. Those files are git-ignored, so pyproject.toml lists them as artifacts for
-the wheel and the sdist. ``CHATMORE_SKIP_JS_BUILD=1`` skips the build when both files
-exist (e.g. a container that built them in an earlier step).
+lockfile, then ``node build.mjs``, which writes ``widgets/static/board.js``, ``board.css``,
+``matrix.js`` and ``matrix.css``. Those files are git-ignored, so pyproject.toml lists
+them as artifacts for the wheel and the sdist. ``CHATMORE_SKIP_JS_BUILD=1`` skips the
+build when all of them exist (e.g. a container that built them in an earlier step).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-OUTPUTS = ("static/board.js", "static/board.css")
+OUTPUTS = ("static/board.js", "static/board.css", "static/matrix.js", "static/matrix.css")
 
 
 class WidgetBuildHook(BuildHookInterface):

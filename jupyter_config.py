@@ -98,6 +98,10 @@ c.LabApp.extension_manager = "readonly"
 # CHATMORE_MODEL_CONCURRENCY.
 # c.ChatMoreApp.model_concurrency = 16
 
+# Highest concurrency an experiment may ask for (calls in flight at once; the per-model
+# limit applies too). Environment: CHATMORE_EXPERIMENT_MAX_CONCURRENCY.
+# c.ChatMoreApp.experiment_max_concurrency = 256
+
 # Longest silence on a turn's event stream before a keep-alive comment line.
 # Environment: CHATMORE_SSE_HEARTBEAT.
 # c.ChatMoreApp.sse_heartbeat = '10s'

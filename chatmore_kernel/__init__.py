@@ -10,6 +10,8 @@
     board                             # type once, watch the columns stream
     cm.results()                      # every turn × window as a DataFrame
     cm.ask("Explain SQL joins", ["Demo Swift", "Demo Sage"])
+    run = cm.run(df, ["Demo Swift"], grid={"temperature": [0, 0.7]}, template="…{text}")
+    run.results(); run.matrix()       # a prompt set × windows, run in the server
 
 The module-level functions call the default :class:`Session`, which :func:`connect`
 makes (or the first call, with no arguments). Every failure raises
@@ -36,11 +38,15 @@ __all__ = [
     "connect",
     "conversations",
     "create_model",
+    "experiment",
+    "experiments",
     "logout",
     "me",
     "model",
     "models",
+    "replay",
     "results",
+    "run",
     "session",
     "stats",
     "test_model",
@@ -116,3 +122,7 @@ turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")
 board = _delegate("board")
+run = _delegate("run")
+replay = _delegate("replay")
+experiments = _delegate("experiments")
+experiment = _delegate("experiment")

@@ -83,6 +83,7 @@ def exchanges_of(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             prompt_tokens=result.get("prompt_tokens"),
             completion_tokens=result.get("completion_tokens"),
             tokens_per_second=result.get("tokens_per_second"),
+            cost=result.get("cost"),
         )
     return list(exchanges.values())
 

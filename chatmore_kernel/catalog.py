@@ -34,6 +34,9 @@ def models_frame(models: list[dict[str, Any]]) -> pd.DataFrame:
             **m,
             "provider": m.get("provider_name"),
             **{k: (m.get("default_params") or {}).get(k) for k in _PARAM_COLUMNS},
+            "input_price": (m.get("pricing") or {}).get("input"),
+            "output_price": (m.get("pricing") or {}).get("output"),
+            "currency": (m.get("pricing") or {}).get("currency"),
         }
         for m in models
     ]

@@ -139,6 +139,8 @@ NUMBER_COLUMNS = (
     "ttft_ms",
     "latency_ms",
     "decode_ms",
+    "cost",
+    "experiment_id",
 )
 
 

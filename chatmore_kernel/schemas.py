@@ -10,6 +10,7 @@ from .frames import Column, Schema
 
 STATUSES = ("queued", "streaming", "succeeded", "failed", "cancelled")
 MODES = ("broadcast", "single")
+SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 MODELS: Schema = (
     Column("id", "id"),
@@ -22,6 +23,9 @@ MODELS: Schema = (
     Column("top_p", "float"),
     Column("max_tokens", "int"),
     Column("timeout_ms", "int"),
+    Column("input_price", "float"),
+    Column("output_price", "float"),
+    Column("currency", "str"),
 )
 
 CONVERSATIONS: Schema = (
@@ -47,7 +51,7 @@ RESULTS: Schema = (
     Column("model", "cat"),
     Column("params", "obj"),
     Column("mode", "cat", MODES),
-    Column("source", "cat"),
+    Column("source", "cat", SOURCES),
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),
@@ -61,6 +65,9 @@ RESULTS: Schema = (
     Column("latency_ms", "int"),
     Column("decode_ms", "int"),
     Column("tokens_per_second", "float"),
+    Column("cost", "float"),
+    Column("currency", "cat"),
+    Column("experiment_id", "int"),
     Column("created_at", "time"),
     Column("started_at", "time"),
     Column("finished_at", "time"),
@@ -105,6 +112,8 @@ USAGE: Schema = (
     Column("completion_tokens", "int"),
     Column("total_tokens", "int"),
     Column("output_tokens_per_s", "float"),
+    Column("cost", "float"),
+    Column("currency", "str"),
 )
 USAGE_BY_MODEL: Schema = tuple(c for c in USAGE if c.name not in ("day", "source"))
 

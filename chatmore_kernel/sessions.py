@@ -16,6 +16,14 @@ from .boards import open_board
 from .catalog import ModelRef
 from .config import find_credentials, server_url
 from .conversation_list import conversations_frame, list_conversations
+from .experiments import (
+    Experiment,
+    build_cases,
+    build_windows,
+    experiments_frame,
+    open_experiment,
+)
+from .experiments import start as start_experiment
 from .http import ApiClient
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
@@ -88,9 +96,12 @@ class Session:
         default_params: Mapping[str, Any] | None = None,
         notes: str | None = None,
         enabled: bool = True,
+        pricing: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Register an upstream model (admins). The key is stored encrypted; the answer
-        only says whether one is set and its last four characters."""
+        only says whether one is set and its last four characters. ``pricing`` is
+        ``{"input": 0.15, "output": 0.6, "currency": "USD"}``, per million tokens:
+        every result then carries its ``cost`` (without prices, it has none)."""
         return catalog.create_model(
             self._api,
             name=name,
@@ -101,11 +112,13 @@ class Session:
             default_params=dict(default_params) if default_params is not None else None,
             notes=notes,
             enabled=enabled,
+            pricing=dict(pricing) if pricing is not None else None,
         )
 
     def update_model(self, model: ModelRef, **changes: Any) -> dict[str, Any]:
         """Change a model's fields (admins): name, base_url, upstream_model, api_key,
-        provider_name, default_params, notes, enabled."""
+        provider_name, default_params, notes, enabled, pricing (``None`` removes the
+        prices)."""
         return catalog.update_model(self._api, model, changes)
 
     def model(self, model: ModelRef) -> dict[str, Any]:
@@ -236,3 +249,72 @@ class Session:
             height=height,
             transport=transport,
         )
+
+    # -- experiments -----------------------------------------------------------------------
+
+    def run(
+        self,
+        prompts: Any,
+        models: ModelRef | Iterable[ModelRef | Mapping[str, Any]],
+        grid: Mapping[str, Iterable[Any]] | None = None,
+        samples: int = 1,
+        concurrency: int = 16,
+        name: str | None = None,
+        system_prompt: str | None = None,
+        template: str | None = None,
+        wait: bool = True,
+        progress: bool = True,
+    ) -> Experiment:
+        """Run ``prompts`` on every model (or window dict) and every point of ``grid``
+        (``{"temperature": [0, 0.7]}``: one window per model and value), ``samples``
+        times each, as an experiment in the server; each prompt is sent on its own.
+        ``prompts`` is a list, a Series, or a DataFrame with a ``prompt`` column, or
+        filled into ``template`` (``"Translate {text} to {lang}"``) from its columns; the
+        other columns come back in ``.results()``. Shows a live progress bar until it
+        ends (``wait=False`` returns at once); interrupting cancels it in the server,
+        keeping what finished. Returns the :class:`Experiment`."""
+        cases = build_cases(prompts, template)
+        windows = build_windows(self._api, models, grid)
+        experiment = start_experiment(
+            self._api,
+            cases=cases,
+            windows=windows,
+            samples=samples,
+            concurrency=concurrency,
+            name=name,
+            system_prompt=system_prompt,
+            template=template,
+        )
+        return experiment.wait(progress) if wait else experiment
+
+    def replay(
+        self,
+        conversation: Any,
+        models: ModelRef | Iterable[ModelRef | Mapping[str, Any]],
+        name: str | None = None,
+        system_prompt: str | None = None,
+        wait: bool = True,
+        progress: bool = True,
+    ) -> Experiment:
+        """Re-send a stored conversation's prompts (an id or a board), turn by turn, to
+        ``models``, each window with its own context, as an experiment."""
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError("replay() takes a conversation id or a board")
+        experiment = start_experiment(
+            self._api,
+            cases=None,
+            windows=build_windows(self._api, models, None),
+            replay=conversation_id,
+            name=name or f"replay of conversation {conversation_id}",
+            system_prompt=system_prompt,
+        )
+        return experiment.wait(progress) if wait else experiment
+
+    def experiments(self) -> pd.DataFrame:
+        """Your experiments, newest first, with their progress and cost."""
+        return experiments_frame(self._api)
+
+    def experiment(self, experiment_id: int) -> Experiment:
+        """Reopen an experiment by id."""
+        return open_experiment(self._api, experiment_id)

@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0005
+-- Alembic revision: 0006
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -13,6 +13,9 @@ CREATE TABLE models (
 	default_params JSON NOT NULL,
 	enabled BOOL NOT NULL DEFAULT '1',
 	notes TEXT,
+	input_price DOUBLE,
+	output_price DOUBLE,
+	price_currency VARCHAR(3),
 	created_at DATETIME(6) NOT NULL,
 	updated_at DATETIME(6) NOT NULL,
 	CONSTRAINT pk_models PRIMARY KEY (id),
@@ -114,12 +117,37 @@ CREATE TABLE usage_days (
 	total_tokens BIGINT,
 	rate_tokens BIGINT,
 	rate_ms BIGINT,
+	cost DOUBLE,
 	latency_values LONGBLOB NOT NULL,
 	ttft_values LONGBLOB NOT NULL,
 	CONSTRAINT pk_usage_days PRIMARY KEY (user_id, model_id, day, source),
 	CONSTRAINT fk_usage_days_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
 	CONSTRAINT fk_usage_days_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE RESTRICT
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE experiments (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	user_id BIGINT NOT NULL,
+	conversation_id BIGINT NOT NULL,
+	name VARCHAR(300) NOT NULL DEFAULT '',
+	kind VARCHAR(16) NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	samples INTEGER NOT NULL,
+	concurrency INTEGER NOT NULL,
+	template MEDIUMTEXT,
+	source_conversation_id BIGINT,
+	runner VARCHAR(64),
+	created_at DATETIME(6) NOT NULL,
+	started_at DATETIME(6),
+	finished_at DATETIME(6),
+	CONSTRAINT pk_experiments PRIMARY KEY (id),
+	CONSTRAINT fk_experiments_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT uq_experiments_conversation_id UNIQUE (conversation_id),
+	CONSTRAINT fk_experiments_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
+	CONSTRAINT fk_experiments_source_conversation_id_conversations FOREIGN KEY(source_conversation_id) REFERENCES conversations (id) ON DELETE SET NULL
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_experiments_user_id_id ON experiments (user_id, id);
 
 CREATE TABLE turns (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -154,6 +182,17 @@ CREATE TABLE windows (
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE INDEX ix_windows_conversation_id_sort_order ON windows (conversation_id, sort_order);
+
+CREATE TABLE experiment_cases (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	experiment_id BIGINT NOT NULL,
+	position INTEGER NOT NULL,
+	prompt MEDIUMTEXT NOT NULL,
+	inputs JSON NOT NULL,
+	CONSTRAINT pk_experiment_cases PRIMARY KEY (id),
+	CONSTRAINT uq_experiment_cases_experiment_id_position UNIQUE (experiment_id, position),
+	CONSTRAINT fk_experiment_cases_experiment_id_experiments FOREIGN KEY(experiment_id) REFERENCES experiments (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE TABLE messages (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -192,6 +231,8 @@ CREATE TABLE turn_results (
 	event_log JSON,
 	source VARCHAR(16) NOT NULL DEFAULT 'board',
 	runner VARCHAR(64),
+	cost DOUBLE,
+	experiment_id BIGINT,
 	created_at DATETIME(6) NOT NULL,
 	started_at DATETIME(6),
 	finished_at DATETIME(6),
@@ -200,8 +241,11 @@ CREATE TABLE turn_results (
 	CONSTRAINT fk_turn_results_turn_id_turns FOREIGN KEY(turn_id) REFERENCES turns (id) ON DELETE CASCADE,
 	CONSTRAINT fk_turn_results_window_id_windows FOREIGN KEY(window_id) REFERENCES windows (id) ON DELETE CASCADE,
 	CONSTRAINT fk_turn_results_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE RESTRICT,
-	CONSTRAINT fk_turn_results_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+	CONSTRAINT fk_turn_results_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT fk_turn_results_experiment_id_experiments FOREIGN KEY(experiment_id) REFERENCES experiments (id) ON DELETE CASCADE
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_turn_results_experiment_id_id ON turn_results (experiment_id, id);
 
 CREATE INDEX ix_turn_results_model_id_created_at ON turn_results (model_id, created_at);
 
@@ -212,3 +256,17 @@ CREATE INDEX ix_turn_results_stats_ttft ON turn_results (status, model_id, ttft_
 CREATE INDEX ix_turn_results_user_id_created_at_model_id ON turn_results (user_id, created_at, model_id);
 
 CREATE INDEX ix_turn_results_user_id_id ON turn_results (user_id, id);
+
+CREATE TABLE experiment_turns (
+	turn_id BIGINT NOT NULL,
+	experiment_id BIGINT NOT NULL,
+	case_id BIGINT NOT NULL,
+	sample INTEGER NOT NULL,
+	CONSTRAINT pk_experiment_turns PRIMARY KEY (turn_id),
+	CONSTRAINT uq_experiment_turns_case_id_sample UNIQUE (case_id, sample),
+	CONSTRAINT fk_experiment_turns_turn_id_turns FOREIGN KEY(turn_id) REFERENCES turns (id) ON DELETE CASCADE,
+	CONSTRAINT fk_experiment_turns_experiment_id_experiments FOREIGN KEY(experiment_id) REFERENCES experiments (id) ON DELETE CASCADE,
+	CONSTRAINT fk_experiment_turns_case_id_experiment_cases FOREIGN KEY(case_id) REFERENCES experiment_cases (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_experiment_turns_experiment_id_case_id ON experiment_turns (experiment_id, case_id);

@@ -341,6 +341,14 @@ OPTIONS: tuple[Option, ...] = (
         "Requests one model may have in flight at once; more wait their turn.",
     ),
     Option(
+        "experiment_max_concurrency",
+        ("CHATMORE_EXPERIMENT_MAX_CONCURRENCY",),
+        256,
+        parse_positive_int,
+        "Highest concurrency an experiment may ask for (calls in flight at once; the "
+        "per-model limit applies too).",
+    ),
+    Option(
         "sse_heartbeat",
         ("CHATMORE_SSE_HEARTBEAT",),
         "10s",
@@ -425,6 +433,7 @@ class Settings:
     provider_first_token_timeout: float
     provider_idle_timeout: float
     model_concurrency: int
+    experiment_max_concurrency: int
     sse_heartbeat: float
     process_lease: float
     metrics_token: str

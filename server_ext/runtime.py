@@ -17,13 +17,15 @@ from .security.secret_box import SecretBox
 from .security.tokens import TokenService
 from .services.auth import AuthService
 from .services.conversations import ConversationService
+from .services.experiment_runner import ExperimentRunner
+from .services.experiments import ExperimentService
 from .services.fanout import FanOut
 from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
 from .services.results import ResultService
 from .services.stats import StatsService
-from .store import migrate
+from .store import migrate, usage_days
 from .store.db import Database
 
 log = logging.getLogger("chatmore")
@@ -44,6 +46,7 @@ class Runtime:
     results: ResultService
     stats: StatsService
     lease: ProcessLease
+    experiments: ExperimentService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -68,6 +71,11 @@ class Runtime:
         )
         lease = ProcessLease(db, settings.process_lease)
         lease.register_sync()
+        # Results stored before usage statistics were folded (an upgrade), or that ended
+        # while no server ran: folded once now, not by the first stats requests.
+        folded = db.write_sync(usage_days.catch_up)
+        if folded > 1000:
+            log.info("folded %d results into the usage statistics", folded)
         models = ModelService(db, box, provider)
         fanout = FanOut(
             db,
@@ -87,6 +95,11 @@ class Runtime:
             results=ResultService(db),
             stats=StatsService(db),
             lease=lease,
+            experiments=ExperimentService(
+                db,
+                ExperimentRunner(db, fanout),
+                max_concurrency=settings.experiment_max_concurrency,
+            ),
         )
 
     async def start(self, local_url: str) -> None:
@@ -113,6 +126,7 @@ class Runtime:
         """Stop background work and close the database."""
         if self._started:
             self._started = False
+            await self.experiments.runner.stop()
             await self.fanout.stop()
         await self.lease.stop()
         await self.provider.aclose()

@@ -1,4 +1,5 @@
-// Bundle the board's front end into static/board.js and static/board.css.
+// Bundle the board's and the experiment matrix's front ends into static/ (board.js,
+// board.css, matrix.js, matrix.css).
 //   node build.mjs           a minified build (what the package ships)
 //   node build.mjs --watch   rebuild on change (with ANYWIDGET_HMR=1 the board reloads)
 import { readFileSync } from "node:fs";
@@ -12,6 +13,8 @@ const options = {
   entryPoints: [
     { in: "src/index.js", out: "board" },
     { in: "src/styles/board.css", out: "board" },
+    { in: "src/matrix/index.js", out: "matrix" },
+    { in: "src/styles/matrix.css", out: "matrix" },
   ],
   outdir: "static",
   bundle: true,

@@ -3,7 +3,9 @@
 An exchange is one window's part of one turn::
 
     {turn_id, prompt, reply, status, error, finish_reason,
-     ttft_ms, latency_ms, prompt_tokens, completion_tokens, tokens_per_second}
+     ttft_ms, latency_ms, prompt_tokens, completion_tokens, tokens_per_second, cost}
+
+``cost`` is in the model's currency, null when the model has no prices.
 
 ``src/state/reducer.js`` applies events the same way in the browser; keep them in step.
 """
@@ -19,7 +21,14 @@ from .protocol import CANCELLED_CODE, INTERRUPTED_CODE, STATUSES, TERMINAL_STATU
 History = dict[str, list[dict[str, Any]]]
 
 NO_RESULT_MESSAGE = "the turn ended without a result for this window"
-_NUMBERS = ("ttft_ms", "latency_ms", "prompt_tokens", "completion_tokens", "tokens_per_second")
+_NUMBERS = (
+    "ttft_ms",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens_per_second",
+    "cost",
+)
 
 
 def new_exchange(turn_id: int, prompt: str, status: str = "queued") -> dict[str, Any]:
@@ -119,6 +128,7 @@ def _fail(exchange: dict[str, Any], data: Mapping[str, Any]) -> None:
         error={"code": code, "message": str(error.get("message") or "")},
         ttft_ms=data.get("ttft_ms", exchange["ttft_ms"]),
         latency_ms=data.get("latency_ms", exchange["latency_ms"]),
+        cost=data.get("cost", exchange.get("cost")),
     )
 
 
@@ -131,6 +141,7 @@ def _succeed(exchange: dict[str, Any], data: Mapping[str, Any]) -> None:
         latency_ms=data.get("latency_ms"),
         prompt_tokens=usage.get("prompt_tokens"),
         completion_tokens=usage.get("completion_tokens"),
+        cost=data.get("cost"),
     )
     exchange["tokens_per_second"] = data.get("tokens_per_second") or tokens_per_second(exchange)
 

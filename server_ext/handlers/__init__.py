@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import auth, conversations, models, prometheus, results, stats, streams, users
+from . import (
+    auth,
+    conversations,
+    experiments,
+    models,
+    prometheus,
+    results,
+    stats,
+    streams,
+    users,
+)
 from .base import NotFoundHandler
 from .health import HealthHandler
 from .openapi import OpenApiHandler
@@ -37,6 +47,12 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         (r"api/turns/(\d+)", conversations.TurnHandler),
         (r"api/turns/(\d+)/cancel", conversations.TurnCancelHandler),
         ("api/results", results.ResultsHandler),
+        ("api/experiments", experiments.ExperimentsHandler),
+        (r"api/experiments/(\d+)", experiments.ExperimentHandler),
+        (r"api/experiments/(\d+)/cancel", experiments.ExperimentCancelHandler),
+        (r"api/experiments/(\d+)/resume", experiments.ExperimentResumeHandler),
+        (r"api/experiments/(\d+)/results", experiments.ExperimentResultsHandler),
+        (r"api/experiments/(\d+)/cases", experiments.ExperimentCasesHandler),
         ("api/stats/usage", stats.UsageHandler),
         ("api/models", models.ModelsHandler),
         (r"api/models/(\d+)", models.ModelHandler),

@@ -14,7 +14,16 @@ from .auth_decorators import authenticated
 from .base import ApiHandler
 from .operations import Query, operation, query_id
 
-FILTERS = {"conversation_id", "model_id", "from", "to", "after_id", "before_id", "scope"}
+FILTERS = {
+    "conversation_id",
+    "model_id",
+    "experiment_id",
+    "from",
+    "to",
+    "after_id",
+    "before_id",
+    "scope",
+}
 
 
 class _ResultsBase(ApiHandler):
@@ -38,6 +47,7 @@ class _ResultsBase(ApiHandler):
             before_id=parse_id(args, "before_id"),
             conversation_id=parse_id(args, "conversation_id"),
             model_id=parse_id(args, "model_id"),
+            experiment_id=parse_id(args, "experiment_id"),
             start=start,
             end=end,
         )

@@ -85,6 +85,7 @@ def public_result(row: dict[str, Any]) -> dict[str, Any]:
         "ttft_ms",
         "latency_ms",
         "decode_ms",
+        "cost",
         "started_at",
         "finished_at",
     )

@@ -33,6 +33,7 @@ from ..streaming.events import chunk_event, chunk_time, done_event, end_event
 from ..streaming.turn_log import TurnLog, TurnLogs
 from .models import ModelService
 from .params import DEFAULT_TIMEOUT_MS, UPSTREAM_PARAMS
+from .pricing import cost_of
 from .provider_client import Delta, ProviderClient, ProviderError, StreamEnd
 
 log = logging.getLogger("chatmore.turns")
@@ -329,6 +330,9 @@ class FanOut:
             values.update(status=status, error_code=code, error_message=message[:500])
             if timing[1] is not None:
                 values["ttft_ms"], values["latency_ms"] = timing
+        values["cost"] = cost_of(
+            run.model, values.get("prompt_tokens"), values.get("completion_tokens")
+        )
         run.status = values["status"]
         turn_log = run.turn_log
         assert turn_log is not None

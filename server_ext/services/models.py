@@ -16,6 +16,7 @@ from ..security.url_policy import validate_base_url
 from ..store import models as model_store
 from ..store.db import Database
 from .params import DEFAULT_TIMEOUT_MS, clean_params
+from .pricing import clean_pricing, public_pricing
 from .provider_client import ProbeResult, ProviderClient, ProviderTarget
 
 log = logging.getLogger("chatmore.models")
@@ -23,7 +24,7 @@ log = logging.getLogger("chatmore.models")
 DEMO_PROVIDER = "chatmore-demo"
 TEXT_FIELDS = {"name": 200, "provider_name": 100, "upstream_model": 200, "notes": 2000}
 REQUIRED = ("name", "base_url", "upstream_model")
-WRITABLE = {*TEXT_FIELDS, "base_url", "api_key", "default_params", "enabled"}
+WRITABLE = {*TEXT_FIELDS, "base_url", "api_key", "default_params", "enabled", "pricing"}
 
 
 def public_model(row: dict[str, Any], *, admin: bool) -> dict[str, Any]:
@@ -37,6 +38,7 @@ def public_model(row: dict[str, Any], *, admin: bool) -> dict[str, Any]:
         "default_params": row["default_params"] or {},
         "enabled": bool(row["enabled"]),
         "notes": row["notes"],
+        "pricing": public_pricing(row),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }
@@ -97,6 +99,8 @@ class ModelService:
             values["enabled"] = body["enabled"]
         if "api_key" in body:
             values.update(self._key_columns(body["api_key"]))
+        if "pricing" in body:
+            values.update(clean_pricing(body["pricing"]))
         return values
 
     def _key_columns(self, key: object) -> dict[str, Any]:

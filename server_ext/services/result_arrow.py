@@ -9,10 +9,11 @@ without ``tokens_per_second``, which the client derives)::
     result_id, conversation_id, [conversation], turn_id, window_id, window, model_id,
     model, params, mode, source, [prompt], [reply], status, error_code, [error_message],
     finish_reason, prompt_tokens, completion_tokens, total_tokens, ttft_ms, latency_ms,
-    decode_ms, created_at, started_at, finished_at, user_id
+    decode_ms, cost, currency, experiment_id, created_at, started_at, finished_at, user_id
 
 (bracketed: only with text). Ids are int64 and never null; counts and milliseconds
-nullable int64; times ``timestamp[us, UTC]``; ``params`` the window's params merged over
+nullable int64; ``cost`` float64 (null without prices) in its model's ``currency``; times
+``timestamp[us, UTC]``; ``params`` the window's params merged over
 its model's defaults, as JSON text; every other column a string. What many rows repeat
 (conversation, window, model, params, mode, source, prompt, status, error_code,
 finish_reason) is dictionary-encoded: the dictionaries of the columns that come from a
@@ -52,6 +53,7 @@ _TYPES = {
     "started_at": pa.string(),
     "finished_at": pa.string(),
     "source": pa.string(),
+    "cost": pa.float64(),
     "error_message": pa.string(),
     "reply": pa.string(),
 }
@@ -60,8 +62,8 @@ _CODED_COLUMNS = ("status", "error_code", "finish_reason", "source")
 _NO_TEXT = (
     "result_id", "conversation_id", "turn_id", "window_id", "window", "model_id", "model",
     "params", "mode", "source", "status", "error_code", "finish_reason", "prompt_tokens",
-    "completion_tokens", "total_tokens", "ttft_ms", "latency_ms", "decode_ms", "created_at",
-    "started_at", "finished_at", "user_id",
+    "completion_tokens", "total_tokens", "ttft_ms", "latency_ms", "decode_ms", "cost",
+    "currency", "experiment_id", "created_at", "started_at", "finished_at", "user_id",
 )  # fmt: skip
 _TEXT = ("conversation", "prompt", "reply", "error_message")
 
@@ -132,6 +134,7 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
         result_store.windows_between(conn, *_span(found["window_id"])), found["window_id"]
     )
     model_rows = result_store.model_names(conn, pc.unique(found["model_id"]).to_pylist())
+    of_model = _looked_up(found["model_id"], [m[0] for m in model_rows])
 
     of_turn = _looked_up(found["turn_id"], [t[0] for t in turn_rows])
     of_window = _looked_up(found["window_id"], [w[0] for w in window_rows])
@@ -139,9 +142,8 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
         "conversation_id": pa.array([t[1] for t in turn_rows], pa.int64()).take(of_turn),
         # an unnamed window is called after its model
         "window": _coded(of_window, [w[1] or w[2] for w in window_rows]),
-        "model": _coded(
-            _looked_up(found["model_id"], [m[0] for m in model_rows]), [m[1] for m in model_rows]
-        ),
+        "model": _coded(of_model, [m[1] for m in model_rows]),
+        "currency": _coded(of_model, [m[2] for m in model_rows]),
         "params": _coded(of_window, _params(window_rows)),
         "mode": _coded(of_turn, [t[2] for t in turn_rows]),
     }

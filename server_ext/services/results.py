@@ -6,13 +6,14 @@ A page is columnar and normalised, so that a million rows travel and decode fast
                  "status": [...], ..., "created_at": ["2026-01-02 03:04:05.678901", ...]},
      "turns": {"turn_id": [...], "conversation_id": [...], "mode": [...], "prompt": [...]},
      "windows": {"window_id": [...], "window": [...], "params": [...]},
-     "models": {"model_id": [...], "model": [...]},
+     "models": {"model_id": [...], "model": [...], "currency": [...]},
      "conversations": {"conversation_id": [...], "conversation": [...]},
      "next_after_id": id | null}
 
 ``results`` has one entry per row; the other tables describe, once each, the turns,
 windows, models and conversations those rows point to (a window's ``params`` are its
-overrides over its model's defaults). Times are UTC, written as the database keeps them
+overrides over its model's defaults; a result's ``cost`` is in its model's
+``currency``). Times are UTC, written as the database keeps them
 (``YYYY-MM-DD HH:MM:SS.ffffff``, which numpy and pandas read in bulk). Without
 text (``text=false``) there is no prompt, reply, error message or conversation title.
 Pages come in result-id order; ``after_id`` is the previous page's ``next_after_id``.
@@ -51,7 +52,7 @@ def _read_page(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
             "params": [merged(w[4] or {}, w[3] or {}) for w in window_rows],
         },
         "models": columns(
-            ["model_id", "model"],
+            ["model_id", "model", "currency"],
             result_store.model_names(conn, sorted(set(results["model_id"]))),
         ),
     }

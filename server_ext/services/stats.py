@@ -25,6 +25,8 @@ Figures of a group (keys of each row)
     counts, a success rate of 0.0 and no timings);
     ``prompt_tokens``, ``completion_tokens``, ``total_tokens``: sums over all counted rows,
     nulls skipped, None when no counted row reported that count;
+    ``cost``: the sum of the counted rows' costs (DESIGN §10), in ``currency``, the
+    model's; both None when no counted row has a cost (a model without prices);
     ``output_tokens_per_s`` = sum(completion_tokens) / (sum(decode_ms) / 1000) over the
     succeeded rows with ``decode_ms`` > 0 and ``completion_tokens`` not null — ``decode_ms``
     is the time from the first to the last streamed delta, so a single-chunk reply (0 or

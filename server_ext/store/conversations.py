@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from .db import utcnow
-from .tables import conversations, models, windows
+from .tables import conversations, experiments, models, windows
 
 WINDOW_COLUMNS = (
     windows.c.id,
@@ -23,6 +23,7 @@ WINDOW_COLUMNS = (
     models.c.name.label("model_name"),
     models.c.default_params.label("model_default_params"),
     models.c.enabled.label("model_enabled"),
+    models.c.price_currency.label("model_currency"),
 )
 
 
@@ -102,7 +103,13 @@ def list_conversations(
     """A page of the user's conversations, most recently active first. ``archived`` is
     "no" (hide archived), "only" or "all". ``after`` is the (last_message_at, id) of the
     last row of the previous page."""
-    query = select(conversations).where(conversations.c.user_id == user_id)
+    # An experiment's own conversation holds its windows and cells: it is not listed.
+    of_experiment = select(experiments.c.id).where(
+        experiments.c.conversation_id == conversations.c.id
+    )
+    query = select(conversations).where(
+        conversations.c.user_id == user_id, ~of_experiment.exists()
+    )
     if archived == "no":
         query = query.where(conversations.c.archived_at.is_(None))
     elif archived == "only":

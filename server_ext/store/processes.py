@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, not_, or_, select, update
 
 from .db import utcnow
-from .tables import server_processes, turn_results, turns, used_tickets
+from .tables import experiments, server_processes, turn_results, turns, used_tickets
 
 ACTIVE = ("queued", "streaming")
 INTERRUPTED_MESSAGE = "the server stopped while this reply was streaming"
@@ -104,6 +104,15 @@ def sweep(conn: Connection, host: str) -> int:
             finished_at=now,
         )
     ).rowcount
+    conn.execute(
+        update(experiments)
+        .where(
+            experiments.c.status == "running",
+            experiments.c.runner.is_not(None),
+            experiments.c.runner.not_in(live),
+        )
+        .values(status="interrupted", finished_at=now)
+    )
     if dead:
         conn.execute(delete(server_processes).where(server_processes.c.id.in_(dead)))
     if changed:

@@ -56,11 +56,13 @@ ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
     ("ttft_ms", turn_results.c.ttft_ms),
     ("latency_ms", turn_results.c.latency_ms),
     ("decode_ms", turn_results.c.decode_ms),
+    ("cost", turn_results.c.cost),
+    ("source", turn_results.c.source),
+    ("experiment_id", turn_results.c.experiment_id),
     ("created_at", stored_time(turn_results.c.created_at)),
     ("started_at", stored_time(turn_results.c.started_at)),
     ("finished_at", stored_time(turn_results.c.finished_at)),
     ("user_id", turn_results.c.user_id),
-    ("source", turn_results.c.source),
 )
 TEXT_ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
     ("error_message", turn_results.c.error_message),
@@ -71,7 +73,8 @@ TEXT_ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
 @dataclass(frozen=True)
 class ResultFilter:
     """Which results: the user's (None: everyone's), ids in (after_id, before_id), and
-    optionally one conversation, one model and a time range (from inclusive, to not)."""
+    optionally one conversation, one model, one experiment and a time range (from
+    inclusive, to not)."""
 
     user_id: int | None
     after_id: int = 0
@@ -80,6 +83,7 @@ class ResultFilter:
     model_id: int | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    experiment_id: int | None = None
 
     def apply(self, query: Any) -> Any:
         conditions = [turn_results.c.id > self.after_id]
@@ -95,6 +99,8 @@ class ResultFilter:
             )
         if self.model_id is not None:
             conditions.append(turn_results.c.model_id == self.model_id)
+        if self.experiment_id is not None:
+            conditions.append(turn_results.c.experiment_id == self.experiment_id)
         if self.start is not None:
             conditions.append(turn_results.c.created_at >= self.start)
         if self.end is not None:
@@ -166,7 +172,12 @@ def window_details(conn: Connection, span: tuple[int | None, int, int]) -> list[
 
 
 def model_names(conn: Connection, model_ids: list[int]) -> list[tuple[Any, ...]]:
-    return conn.execute(select(models.c.id, models.c.name).where(models.c.id.in_(model_ids))).all()
+    """(model_id, name, currency of its prices) of the given models."""
+    return conn.execute(
+        select(models.c.id, models.c.name, models.c.price_currency).where(
+            models.c.id.in_(model_ids)
+        )
+    ).all()
 
 
 def conversation_titles(conn: Connection, conversation_ids: list[int]) -> list[tuple[Any, ...]]:

@@ -85,7 +85,9 @@ def quantile(values: Sequence[int], cumulative: Sequence[int], q: float) -> floa
     return float(b - diff * (1 - gamma)) if gamma >= 0.5 else float(a + diff * gamma)
 
 
-def _row(key: GroupKey, f: UsageFilter, name: str, part: Part) -> dict[str, Any]:
+def _row(
+    key: GroupKey, f: UsageFilter, name: str, currency: str | None, part: Part
+) -> dict[str, Any]:
     row: dict[str, Any] = {"model_id": key[0], "model_name": name}
     rest = iter(key[1:])
     if f.by_day:
@@ -113,6 +115,8 @@ def _row(key: GroupKey, f: UsageFilter, name: str, part: Part) -> dict[str, Any]
         # Only the succeeded results' rate sums are kept (see usage_days.Part).
         output_tokens_per_s=part.rate_tokens * 1000 / part.rate_ms if part.rate_ms else None,
     )
+    # DESIGN §10: no prices, no cost (None, not 0).
+    row.update(cost=part.cost, currency=currency if part.cost is not None else None)
     return row
 
 
@@ -129,10 +133,18 @@ def usage(conn: Connection, f: UsageFilter) -> list[dict[str, Any]]:
     )
     parts = usage_parts(conn, scope)
     model_ids = sorted({key[0] for key in parts})
-    names = dict(
-        conn.execute(select(models.c.id, models.c.name).where(models.c.id.in_(model_ids))).all()
-    )
-    return [_row(key, f, names[key[0]], parts[key]) for key in sorted(parts)]
+    found = {
+        row.id: row
+        for row in conn.execute(
+            select(models.c.id, models.c.name, models.c.price_currency).where(
+                models.c.id.in_(model_ids)
+            )
+        )
+    }
+    return [
+        _row(key, f, found[key[0]].name, found[key[0]].price_currency, parts[key])
+        for key in sorted(parts)
+    ]
 
 
 def usage_rows(

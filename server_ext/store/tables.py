@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -106,6 +107,11 @@ models = _table(
     Column("default_params", JSON, nullable=False),
     Column("enabled", Boolean, nullable=False, server_default="1"),
     Column("notes", Text),
+    # Prices per million tokens, set together with their currency (ISO 4217) or not at
+    # all: a model without prices has no cost (services/pricing.py).
+    Column("input_price", Double),
+    Column("output_price", Double),
+    Column("price_currency", String(3)),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )
@@ -180,10 +186,17 @@ turn_results = _table(
     # The server process running it while queued or streaming (server_processes.id);
     # only that process writes it until it ends, or until its lease runs out.
     Column("runner", String(64)),
+    # What the call cost, from its usage and its model's prices when it ended, in the
+    # model's currency; null when the model has no prices or the usage is unknown.
+    Column("cost", Double),
+    # The experiment this result is a cell of (source "experiment").
+    Column("experiment_id", Id, _ref("experiments.id")),
     Column("created_at", Timestamp, nullable=False),
     Column("started_at", Timestamp),
     Column("finished_at", Timestamp),
     UniqueConstraint("turn_id", "window_id"),
+    # an experiment's cells page by page, and its progress
+    Index(None, "experiment_id", "id"),
     # statistics: by model and time, and by user and time
     Index(None, "model_id", "created_at"),
     Index(None, "user_id", "created_at", "model_id"),
@@ -265,6 +278,8 @@ usage_days = _table(
     # Over the succeeded results with decode_ms > 0 and completion_tokens: tokens/second.
     Column("rate_tokens", BigInteger),
     Column("rate_ms", BigInteger),
+    # The summed cost of the results that had one (DESIGN §10); NULL while none had.
+    Column("cost", Double),
     Column("latency_values", LongBlob, nullable=False),
     Column("ttft_values", LongBlob, nullable=False),
 )
@@ -282,4 +297,54 @@ usage_fold = _table(
 usage_pending = _table(
     "usage_pending",
     Column("result_id", Id, primary_key=True, autoincrement=False),
+)
+
+# An experiment (DESIGN §13): its cases × the windows of its own conversation × samples,
+# run in the server. Each case and sample is one turn of that conversation (linked in
+# experiment_turns), and each of its windows one result with source "experiment".
+experiments = _table(
+    "experiments",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    # Holds the windows and the turns; hidden from the conversation list.
+    Column("conversation_id", Id, _ref("conversations.id"), nullable=False, unique=True),
+    Column("name", String(300), nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False),  # prompts | replay
+    # running | cancelled | finished | interrupted
+    Column("status", String(16), nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("concurrency", Integer, nullable=False),
+    Column("template", LongText),
+    # replay: the conversation whose prompts are re-sent
+    Column("source_conversation_id", Id, _ref("conversations.id", ondelete="SET NULL")),
+    # The server process running it (server_processes.id): when that process stops,
+    # any other marks the experiment interrupted (resumable).
+    Column("runner", String(64)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("started_at", Timestamp),
+    Column("finished_at", Timestamp),
+    # a user's experiments, newest first
+    Index(None, "user_id", "id"),
+)
+
+# The prompts of an experiment, in order, with the inputs they were made from.
+experiment_cases = _table(
+    "experiment_cases",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("experiment_id", Id, _ref("experiments.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("prompt", LongText, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    UniqueConstraint("experiment_id", "position"),
+)
+
+# Which turn runs a case's sample: one at most, so that resuming never duplicates a cell.
+experiment_turns = _table(
+    "experiment_turns",
+    Column("turn_id", Id, _ref("turns.id"), primary_key=True),
+    Column("experiment_id", Id, _ref("experiments.id"), nullable=False),
+    Column("case_id", Id, _ref("experiment_cases.id"), nullable=False),
+    Column("sample", Integer, nullable=False),
+    UniqueConstraint("case_id", "sample"),
+    Index(None, "experiment_id", "case_id"),
 )

@@ -259,6 +259,7 @@ RESULT_COLUMNS = (
     turn_results.c.ttft_ms,
     turn_results.c.latency_ms,
     turn_results.c.decode_ms,
+    turn_results.c.cost,
     turn_results.c.created_at,
     turn_results.c.started_at,
     turn_results.c.finished_at,

@@ -64,6 +64,7 @@ _RESULT_COLUMNS = (
     _tr.latency_ms,
     _tr.ttft_ms,
     _tr.decode_ms,
+    _tr.cost,
 )
 _SUMS = ("prompt_tokens", "completion_tokens", "total_tokens", "rate_tokens", "rate_ms")
 _COUNTS = ("succeeded", "failed", "cancelled", *_SUMS)
@@ -88,6 +89,8 @@ class Part:
     total_tokens: int | None = None
     rate_tokens: int | None = None
     rate_ms: int | None = None
+    # the summed cost of the results that have one (a float; None while none has)
+    cost: float | None = None
     latency: list[np.ndarray] = field(default_factory=list)
     ttft: list[np.ndarray] = field(default_factory=list)
     # values of single results, not yet packed into an array
@@ -101,6 +104,7 @@ class Part:
         self.prompt_tokens = _add(self.prompt_tokens, row.prompt_tokens)
         self.completion_tokens = _add(self.completion_tokens, row.completion_tokens)
         self.total_tokens = _add(self.total_tokens, row.total_tokens)
+        self.cost = _add(self.cost, row.cost)
         if status != "succeeded":
             return
         if row.decode_ms is not None and row.decode_ms > 0 and row.completion_tokens is not None:
@@ -117,6 +121,7 @@ class Part:
         self.cancelled += other.cancelled
         for name in _SUMS:
             setattr(self, name, _add(getattr(self, name), getattr(other, name)))
+        self.cost = _add(self.cost, other.cost)
         self.latency += other.latency
         self.ttft += other.ttft
         self.loose_latency += other.loose_latency
@@ -249,7 +254,8 @@ def _store(conn: Connection, parts: dict[tuple[Any, ...], Part]) -> None:
             )
             continue
         total = Part(
-            **{name: getattr(row, name) for name in ("succeeded", "failed", "cancelled", *_SUMS)}
+            **{name: getattr(row, name) for name in ("succeeded", "failed", "cancelled", *_SUMS)},
+            cost=row.cost,
         )
         total.add_part(part)
         conn.execute(
@@ -271,7 +277,7 @@ def _store(conn: Connection, parts: dict[tuple[Any, ...], Part]) -> None:
 
 
 def _counts(part: Part) -> dict[str, Any]:
-    return {name: getattr(part, name) for name in _COUNTS}
+    return {**{name: getattr(part, name) for name in _COUNTS}, "cost": part.cost}
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -360,6 +366,7 @@ _DAY_COLUMNS = (
     _ud.failed,
     _ud.cancelled,
     *(_ud[name] for name in _SUMS),
+    _ud.cost,
     _ud.latency_values,
     _ud.ttft_values,
 )
@@ -400,6 +407,9 @@ def _from_days(conn: Connection, scope: Scope, parts: dict[tuple[Any, ...], Part
             reported = [v for v in columns[i] if v is not None]
             if reported:
                 setattr(part, name, _add(getattr(part, name), int(sum(reported))))
+        costs = [float(v) for v in columns[6 + len(_SUMS)] if v is not None]
+        if costs:
+            part.cost = _add(part.cost, sum(costs))
         latency, ttft = b"".join(columns[-2]), b"".join(columns[-1])
         if latency:
             part.latency.append(np.frombuffer(latency, VALUES))
@@ -423,6 +433,7 @@ def _day_rows(conn: Connection, scope: Scope, query: Any) -> list[Any]:
         _ud.day if scope.by_day else null(),
         _ud.source if scope.by_source else null(),
         *(func.sum(_ud[name]) for name in ("succeeded", "failed", "cancelled", *_SUMS)),
+        func.sum(_ud.cost),
         literal_column("GROUP_CONCAT(latency_values SEPARATOR '')"),
         literal_column("GROUP_CONCAT(ttft_values SEPARATOR '')"),
         func.sum(func.length(_ud.latency_values)),

@@ -80,6 +80,7 @@ def end_event(seq: int, turn_id: int, result: dict[str, Any]) -> Event:
         "status": result["status"],
         "ttft_ms": result["ttft_ms"],
         "latency_ms": result["latency_ms"],
+        "cost": result.get("cost"),
     }
     if result["status"] == "succeeded":
         usage = None

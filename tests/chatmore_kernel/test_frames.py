@@ -37,6 +37,9 @@ RESULTS = {
     "latency_ms": "Int64",
     "decode_ms": "Int64",
     "tokens_per_second": "float64",
+    "cost": "float64",
+    "currency": "category",
+    "experiment_id": "Int64",
     "created_at": UTC_MS,
     "started_at": UTC_MS,
     "finished_at": UTC_MS,
@@ -66,6 +69,9 @@ MODELS = {
     "top_p": "float64",
     "max_tokens": "Int64",
     "timeout_ms": "Int64",
+    "input_price": "float64",
+    "output_price": "float64",
+    "currency": STRING,
 }
 CONVERSATIONS = {
     "id": "int64",

@@ -150,3 +150,47 @@ def test_an_admin_adds_a_model_whose_key_is_never_shown(dashboard: DashboardServ
         page.get_by_role("tab", name="Chat").click()
         page.get_by_label("Team Swift").wait_for()
         assert v.remote_requests() == []
+
+
+def test_a_visitor_opens_an_experiment_as_its_matrix(dashboard: DashboardServer) -> None:
+    email = unique_email("experimenter")
+    dashboard.create_user(email, PASSWORD)
+    api = dashboard.client()
+    token = api.post("auth/login", json={"email": email, "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    models = {m["name"]: m["id"] for m in api.get("api/models", headers=headers).json()["models"]}
+    made = api.post(
+        "api/experiments",
+        headers=headers,
+        json={
+            "name": "capitals",
+            "cases": [{"prompt": f"What is the capital of country {i}?"} for i in range(30)],
+            "windows": [{"model_id": models["Demo Swift"]}, {"model_id": models["Demo Scholar"]}],
+        },
+    )
+    assert made.status_code == 201, made.text
+    with visit(dashboard.url) as v:
+        page = v.page
+        page.set_default_timeout(TIMEOUT)
+        page.get_by_role("button", name="Sign in").wait_for()
+        sign_in(v, email, PASSWORD)
+        page.get_by_text(f"Signed in as {email}").wait_for()
+        page.get_by_role("tab", name="Experiments").click()
+        row = page.locator(".widget-hbox", has_text="capitals")
+        row.get_by_text("30 prompts × 2 windows").wait_for()
+        row.get_by_role("button", name="Open").click()
+        matrix = page.locator(".chatmore-matrix")
+        matrix.wait_for()
+        assert matrix.locator(".cm-mx-head").all_inner_texts() == [
+            "prompt",
+            "Demo Swift",
+            "Demo Scholar",
+        ]
+        page.wait_for_function(
+            "() => document.querySelectorAll('.cm-mx-body .cm-status-succeeded').length >= 2"
+        )
+        matrix.locator(".cm-mx-body .cm-status-succeeded").first.click()
+        matrix.locator(".cm-mx-detail .cm-mx-reply").wait_for()
+        assert matrix.locator(".cm-mx-detail .cm-mx-reply").inner_text().strip()
+        v.screenshot("5-experiment-matrix")
+        assert v.remote_requests() == []

@@ -23,8 +23,8 @@ def project(tmp_path: Path, built: bool) -> Path:
     (widgets / "static").mkdir(parents=True)
     (widgets / "package-lock.json").write_text("{}")
     if built:
-        (widgets / "static" / "board.js").write_text("/* built */")
-        (widgets / "static" / "board.css").write_text("/* built */")
+        for name in hatch_build.OUTPUTS:
+            (widgets / name).write_text("/* built */")
     return tmp_path
 
 

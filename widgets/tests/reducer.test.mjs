@@ -162,3 +162,23 @@ test("merging the kernel's history: an ended exchange wins, a live stream is kep
   assert.equal(live["1"][0].status, "succeeded");
   assert.equal(live["2"][0].prompt, "old");
 });
+
+test("final carries the cost, and a model without prices has none", () => {
+  const state = liveTurn([1, 2]);
+  const final = (id, windowId, cost) => ({
+    event: "final",
+    id,
+    data: {
+      turn_id: 7,
+      window_id: windowId,
+      usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 },
+      latency_ms: 500,
+      ttft_ms: 100,
+      finish_reason: "stop",
+      cost,
+    },
+  });
+  applyEvents(state, 7, [final(1, 1, 0.00012), final(2, 2, null)]);
+  assert.equal(state.history["1"][0].cost, 0.00012);
+  assert.equal(state.history["2"][0].cost, null);
+});

@@ -21,6 +21,7 @@ import { CANCELLED_CODE, INTERRUPTED_CODE, NO_RESULT_MESSAGE, isTerminal } from 
  * @property {number|null} prompt_tokens
  * @property {number|null} completion_tokens
  * @property {number|null} tokens_per_second
+ * @property {number|null} cost
  */
 /** @typedef {{event: string, id: number|null, data: Record<string, any>}} TurnEvent */
 
@@ -41,6 +42,7 @@ export function newExchange(turnId, prompt, status = "queued") {
     prompt_tokens: null,
     completion_tokens: null,
     tokens_per_second: null,
+    cost: null,
   };
 }
 
@@ -69,6 +71,7 @@ function fail(exchange, data) {
   exchange.error = { code, message: String(error.message || "") };
   if (data.ttft_ms !== undefined) exchange.ttft_ms = data.ttft_ms;
   if (data.latency_ms !== undefined) exchange.latency_ms = data.latency_ms;
+  if (data.cost !== undefined) exchange.cost = data.cost;
 }
 
 function succeed(exchange, data) {
@@ -79,6 +82,7 @@ function succeed(exchange, data) {
   exchange.latency_ms = data.latency_ms ?? null;
   exchange.prompt_tokens = usage.prompt_tokens ?? null;
   exchange.completion_tokens = usage.completion_tokens ?? null;
+  exchange.cost = data.cost ?? null;
   exchange.tokens_per_second = data.tokens_per_second || tokensPerSecond(exchange);
 }
 

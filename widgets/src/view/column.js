@@ -4,7 +4,7 @@
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
 import { ExchangeView } from "./exchange.js";
-import { formatMs, formatRate, formatTokens, paramChips } from "./format.js";
+import { formatCost, formatMs, formatRate, formatTokens, paramChips } from "./format.js";
 
 /** Within this many pixels of the bottom, a column follows new text. */
 const STICK_PX = 48;
@@ -65,6 +65,7 @@ export class ColumnView {
       latency: h("span", { dataset: { metric: "latency" }, title: "Latency" }),
       tokens: h("span", { dataset: { metric: "tokens" }, title: "Prompt → completion tokens" }),
       rate: h("span", { dataset: { metric: "rate" }, title: "Tokens per second" }),
+      cost: h("span", { dataset: { metric: "cost" }, title: "Cost, in the model's currency" }),
     };
     this.footer = h(
       "footer",
@@ -139,6 +140,7 @@ export class ColumnView {
       latency: latest?.latency_ms != null ? `latency ${formatMs(latest.latency_ms)}` : "",
       tokens: latest ? formatTokens(latest.prompt_tokens, latest.completion_tokens) : "",
       rate: latest ? formatRate(latest.tokens_per_second) : "",
+      cost: latest ? formatCost(latest.cost) : "",
     };
     for (const [name, text] of Object.entries(metrics)) {
       if (this.metrics[name].textContent !== text) this.metrics[name].textContent = text;

@@ -12,6 +12,11 @@ export function formatTokens(prompt, completion) {
   return `${prompt ?? "?"} → ${completion ?? "?"}`;
 }
 
+export function formatCost(cost) {
+  if (cost == null || !Number.isFinite(cost)) return "";
+  return `cost ${cost < 0.01 ? cost.toPrecision(2) : cost.toFixed(4)}`;
+}
+
 export function formatRate(tokensPerSecond) {
   if (tokensPerSecond == null || !Number.isFinite(tokensPerSecond)) return "";
   return `${tokensPerSecond.toFixed(1)} tok/s`;
