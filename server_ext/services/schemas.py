@@ -18,7 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import ERROR_CODES, validation
 from ..security.passwords import MAX_BYTES, MIN_LENGTH
-from . import stats
+from . import pricing, stats
 from .accounts import EMAIL_PATTERN, ROLES
 from .conversations import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, MAX_TAGS, MAX_WINDOWS
 from .models import TEXT_FIELDS
@@ -156,6 +156,18 @@ _MODEL_FIELDS: dict[str, Schema] = {
     "api_key": {**text(4096, nullable=True), "description": "write-only; null clears it"},
     "default_params": PARAMS_SCHEMA,
     "enabled": BOOL,
+    "pricing": {
+        **obj(
+            {
+                "input": {"type": "number", "minimum": 0, "maximum": pricing.MAX_PRICE},
+                "output": {"type": "number", "minimum": 0, "maximum": pricing.MAX_PRICE},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
+            required=("input", "output", "currency"),
+        ),
+        "type": ["object", "null"],
+        "description": "per million tokens; null removes the prices",
+    },
 }
 MODEL_CREATE = obj(_MODEL_FIELDS, required=("name", "base_url", "upstream_model"))
 MODEL_UPDATE = {**obj(_MODEL_FIELDS), "minProperties": 1}
@@ -236,6 +248,7 @@ MODEL = obj(
         "updated_at": TIME,
     },
     required=("id", "name", "base_url", "upstream_model", "default_params", "enabled"),
+    closed=False,  # and the prices, the circuit's state
 )
 MODELS = obj({"models": {"type": "array", "items": MODEL}}, required=("models",))
 MODEL_TEST = obj(
@@ -300,6 +313,7 @@ RESULT_FIELDS: dict[str, Schema] = {
     "latency_ms": COUNT,
     "decode_ms": COUNT,
     "tokens_per_second": NUMBER,
+    "cost": NUMBER,
     "started_at": TIME,
     "finished_at": TIME,
 }
@@ -400,6 +414,35 @@ HEALTH = obj(
     required=("status", "database"),
 )
 
+OPEN_OBJECT: Schema = {"type": "object"}
+EXPERIMENT_CREATE = obj(
+    {
+        "name": text(300, nullable=True),
+        "windows": {"type": "array", "minItems": 1, "maxItems": MAX_WINDOWS},
+        "cases": {"type": ["array", "null"], "minItems": 1},
+        "replay_conversation_id": {**ID, "type": ["integer", "null"]},
+        "samples": {"type": ["integer", "null"], "minimum": 1},
+        "concurrency": {"type": ["integer", "null"], "minimum": 1},
+        "system_prompt": text(MAX_SYSTEM_PROMPT_CHARS, nullable=True),
+        "template": text(MAX_PROMPT_CHARS, nullable=True),
+    },
+    required=("windows",),
+)
+EXPERIMENT = obj(
+    {"id": ID, "name": {"type": "string"}, "status": {"type": "string"}},
+    required=("id", "status"),
+    closed=False,
+)
+EXPERIMENT_PAGE = obj(
+    {"experiments": {"type": "array", "items": EXPERIMENT}},
+    required=("experiments",),
+    closed=False,
+)
+COLUMN_PAGE = obj(
+    {"results": COLUMNS, "next_after_id": {"type": ["integer", "null"]}},
+    required=("results", "next_after_id"),
+)
+
 # Named shapes, as they appear under ``components/schemas`` of the description.
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
@@ -431,6 +474,11 @@ COMPONENTS: dict[str, Schema] = {
     "ModelUpdate": MODEL_UPDATE,
     "ModelTest": MODEL_TEST,
     "Health": HEALTH,
+    "ExperimentCreate": EXPERIMENT_CREATE,
+    "Experiment": EXPERIMENT,
+    "ExperimentPage": EXPERIMENT_PAGE,
+    "ColumnPage": COLUMN_PAGE,
+    "Object": OPEN_OBJECT,
 }
 
 
