@@ -71,6 +71,8 @@ def _convert(column: Column, values: pa.ChunkedArray) -> Any:
         mask = values.is_null().to_numpy(zero_copy_only=False)
         ints = pc.fill_null(values, 0).to_numpy().astype(np.int64, copy=False)
         return pd.arrays.IntegerArray(ints, mask)
+    if kind == "float":  # nulls become NaN, as in the JSON frames
+        return values.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
     if kind == "time":
         micros = pc.fill_null(values.cast(pa.int64()), 0).to_numpy()
         stamps = (micros // 1000).astype("datetime64[ms]")  # floored, as numpy parses text

@@ -143,7 +143,10 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
         # an unnamed window is called after its model
         "window": _coded(of_window, [w[1] or w[2] for w in window_rows]),
         "model": _coded(of_model, [m[1] for m in model_rows]),
-        "currency": _coded(of_model, [m[2] for m in model_rows]),
+        # a model without prices has no currency: null rows, not a null in the dictionary
+        "currency": pa.array([m[2] for m in model_rows], pa.string())
+        .take(of_model)
+        .dictionary_encode(),
         "params": _coded(of_window, _params(window_rows)),
         "mode": _coded(of_turn, [t[2] for t in turn_rows]),
     }

@@ -161,9 +161,9 @@ _MODEL_FIELDS: dict[str, Schema] = {
             {
                 "input": {"type": "number", "minimum": 0, "maximum": pricing.MAX_PRICE},
                 "output": {"type": "number", "minimum": 0, "maximum": pricing.MAX_PRICE},
-                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
             },
-            required=("input", "output", "currency"),
+            required=("input", "output"),
         ),
         "type": ["object", "null"],
         "description": "per million tokens; null removes the prices",
@@ -534,8 +534,14 @@ def _message(error: ValidationError, where: str) -> str:
         return f"{where} is not in the expected form"
     if rule in ("minimum", "maximum", "exclusiveMinimum"):
         low = error.schema.get("minimum", error.schema.get("exclusiveMinimum"))
+        high = error.schema.get("maximum")
+        if high is None:
+            word = "above" if "exclusiveMinimum" in error.schema else "at least"
+            return f"{where} must be {word} {_number(low)}"
+        if low is None:
+            return f"{where} must be at most {_number(high)}"
         bracket = "(" if "exclusiveMinimum" in error.schema else "["
-        return f"{where} must be in {bracket}{_number(low)}, {_number(error.schema['maximum'])}]"
+        return f"{where} must be in {bracket}{_number(low)}, {_number(high)}]"
     if rule in ("maxItems", "minItems"):
         bound = "at most" if rule == "maxItems" else "at least"
         return f"{where} must have {bound} {limit} items"
