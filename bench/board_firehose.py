@@ -46,6 +46,8 @@ ORIGIN = "http://bench.invalid"
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="board.css"><script type="module" src="page.js"></script>
 </head><body><div id="board"></div></body></html>"""
+# CDP's cumulative main-thread times: all tasks, and the parts of them named here.
+BREAKDOWN = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
 TARGETS = {
     "busy_pct": 35,
     "longest_task_ms": 50,
@@ -91,10 +93,8 @@ def serve(route) -> None:
         route.fulfill(status=404, body="")
 
 
-def metric(cdp, name: str) -> float:
-    return next(
-        m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == name
-    )
+def metrics(cdp) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
 def run_once(browser, tokens: list[str], columns: int, tps: float, settle_ms: int) -> dict:
@@ -104,23 +104,25 @@ def run_once(browser, tokens: list[str], columns: int, tps: float, settle_ms: in
         page.goto(ORIGIN + "/index.html")
         page.wait_for_function("typeof window.runFirehose === 'function'")
         cdp = page.context.new_cdp_session(page)
-        cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+        cdp.send("Performance.enable", {"timeDomain": "timeTicks"})
         page.evaluate(
             "args => { window.firehose = null; window.runFirehose(args).then("
             "r => { window.firehose = r; }, e => { window.firehose = {error: String(e)}; }); }",
             {"columns": columns, "tokens": tokens, "tps": tps, "settleMs": settle_ms},
         )
-        busy0, wall0 = metric(cdp, "TaskDuration"), time.monotonic()
+        before, wall0 = metrics(cdp), time.monotonic()
         stream_s = len(tokens) / tps
         time.sleep(stream_s)
-        busy1, wall1 = metric(cdp, "TaskDuration"), time.monotonic()
+        after, wall1 = metrics(cdp), time.monotonic()
         page.wait_for_function("window.firehose !== null", timeout=(stream_s + 120) * 1000)
         result = page.evaluate("window.firehose")
         if "error" in result:
             raise RuntimeError(result["error"])
         cdp.send("HeapProfiler.collectGarbage")
-        result["heapMb"] = metric(cdp, "JSHeapUsedSize") / 2**20
-        result["busyPct"] = 100 * (busy1 - busy0) / (wall1 - wall0)
+        result["heapMb"] = metrics(cdp)["JSHeapUsedSize"] / 2**20
+        share = {k: 100 * (after[k] - before[k]) / (wall1 - wall0) for k in BREAKDOWN}
+        result["busyPct"] = share.pop("TaskDuration")
+        result["busyShares"] = share
         return result
     finally:
         page.close()
@@ -135,9 +137,12 @@ def verdict(value: float | None, target: float, higher_is_better: bool = False) 
 
 def report(scenario: str, columns: int, run: int, r: dict, tokens: int) -> None:
     lag, fps, tasks, dom = r["lagMs"], r["fps"], r["longTasks"], r["dom"]
+    shares = r["busyShares"]
     print(
         f"{scenario:5} {columns} cols run {run}: busy {r['busyPct']:.0f}% "
-        f"({verdict(r['busyPct'], TARGETS['busy_pct'])}), "
+        f"({verdict(r['busyPct'], TARGETS['busy_pct'])}; "
+        f"script {shares['ScriptDuration']:.0f}%, layout {shares['LayoutDuration']:.0f}%, "
+        f"style {shares['RecalcStyleDuration']:.0f}%), "
         f"long tasks {tasks['count']} / {tasks['totalMs']:.0f} ms, "
         f"longest {tasks['maxMs']:.0f} ms "
         f"({verdict(tasks['maxMs'], TARGETS['longest_task_ms'])}), "
