@@ -210,7 +210,10 @@ def test_a_streamed_reply_shows_what_a_fresh_render_shows(lab: Lab, browser: Bro
     corpus = (REPO / "widgets" / "tests" / "fixtures" / "corpus.md").read_text()
     model = unique("Slow echo")
     lab.create_model(model, "echo;echo=1;tps=400")
-    book = nbformat.v4.new_notebook()
+    # A notebook of its own, with the workbench's kernel (no kernel picker to answer).
+    book = nbformat.v4.new_notebook(
+        metadata=nbformat.read(REPO / "notebooks" / "workbench.ipynb", as_version=4).metadata
+    )
     book.cells = [
         nbformat.v4.new_code_cell("import chatmore_kernel as cm\n\nsession = cm.connect()"),
         nbformat.v4.new_code_cell(f"board = cm.board([{model!r}], title='Render')\nboard"),
