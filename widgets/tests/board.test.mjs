@@ -307,3 +307,85 @@ test("windows and height follow the model's traits", () => {
     "300px",
   );
 });
+
+/** Relayed batches from the kernel (transport "relay"): chunk events for `windows`. */
+function relayBatch(model, firstId, words, windows = [1, 2, 3]) {
+  const events = [];
+  let id = firstId;
+  for (const word of words)
+    for (const window_id of windows)
+      events.push({ event: "chunk", id: id++, data: { turn_id: 7, window_id, delta_text: word } });
+  model.receive({ type: "events", turn_id: 7, events });
+  return id;
+}
+
+test("relayed batches draw once a frame, block by block: closed blocks are never redrawn", () => {
+  const mounted = mount({ transport: "relay" });
+  const { $, model } = mounted;
+  type($("[data-testid=shared-input]"), "Go");
+  $("[data-testid=send-button]").click();
+  const request = model.sent.findLast((m) => m.type === "send");
+  model.receive({
+    type: "turn",
+    request_id: request.request_id,
+    turn_id: 7,
+    window_ids: [1, 2, 3],
+    content: "Go",
+    stream: { path: "chatmore/streams/turn/7", ticket: "tk" },
+  });
+  let id = relayBatch(model, 1, ["# Title\n\n", "First ", "paragraph.\n\n", "- a\n", "- b\n"]);
+  id = relayBatch(model, id, ["- c\n"]);
+  assert.ok(env.pendingFrames() <= 1, "two batches, one frame");
+  env.flushFrames();
+  const reply = () => $("[data-window-id='2'] [data-testid=reply]");
+  const heading = reply().querySelector("h1");
+  const firstItem = reply().querySelector("li");
+  assert.equal(heading.textContent, "Title");
+  id = relayBatch(model, id, ["- d\n\nThe end", " for now."]);
+  env.flushFrames();
+  assert.equal(reply().querySelector("h1"), heading, "a closed block stays the same node");
+  assert.equal(reply().querySelector("li"), firstItem, "so does a closed list item");
+  assert.equal(reply().querySelectorAll("li").length, 4);
+  assert.match(reply().textContent, /The end for now\.\s*$/);
+});
+
+test("a column out of view is drawn only once it comes into view", () => {
+  const observers = [];
+  globalThis.IntersectionObserver = class {
+    constructor(callback) {
+      this.callback = callback;
+      this.targets = [];
+      observers.push(this);
+    }
+    observe(target) {
+      this.targets.push(target);
+    }
+    disconnect() {
+      this.targets = [];
+    }
+    show(target, isIntersecting) {
+      this.callback([{ target, isIntersecting }]);
+    }
+  };
+  try {
+    const mounted = mount();
+    const { $ } = mounted;
+    type($("[data-testid=shared-input]"), "Hi?");
+    $("[data-testid=send-button]").click();
+    const source = startTurn(mounted);
+    const observer = observers.at(-1);
+    const column3 = $("[data-window-id='3']");
+    observer.show(column3, false);
+    for (let i = 1; i <= 6; i += 1)
+      source.emit("chunk", i, { turn_id: 7, window_id: 1 + (i % 3), delta_text: `w${i} ` });
+    env.flushFrames();
+    const reply3 = () => $("[data-window-id='3'] [data-testid=reply]");
+    assert.equal(reply3().textContent, "", "not drawn while out of view");
+    assert.match($("[data-window-id='2'] [data-testid=reply]").textContent, /w4/);
+    observer.show(column3, true);
+    env.flushFrames();
+    assert.equal(reply3().textContent.trim(), "w2 w5");
+  } finally {
+    delete globalThis.IntersectionObserver;
+  }
+});
