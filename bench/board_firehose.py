@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -103,17 +104,21 @@ def run_once(browser, tokens: list[str], columns: int, tps: float, settle_ms: in
         page.route(ORIGIN + "/**", serve)
         page.goto(ORIGIN + "/index.html")
         page.wait_for_function("typeof window.runFirehose === 'function'")
+        # Wall-clock task times, and the main thread's own CPU time (on a machine shared
+        # with other work, a task's wall time includes the time it waited for a core).
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable", {"timeDomain": "timeTicks"})
+        cpu = page.context.new_cdp_session(page)
+        cpu.send("Performance.enable", {"timeDomain": "threadTicks"})
         page.evaluate(
             "args => { window.firehose = null; window.runFirehose(args).then("
             "r => { window.firehose = r; }, e => { window.firehose = {error: String(e)}; }); }",
             {"columns": columns, "tokens": tokens, "tps": tps, "settleMs": settle_ms},
         )
-        before, wall0 = metrics(cdp), time.monotonic()
+        before, cpu0, wall0 = metrics(cdp), metrics(cpu), time.monotonic()
         stream_s = len(tokens) / tps
         time.sleep(stream_s)
-        after, wall1 = metrics(cdp), time.monotonic()
+        after, cpu1, wall1 = metrics(cdp), metrics(cpu), time.monotonic()
         page.wait_for_function("window.firehose !== null", timeout=(stream_s + 120) * 1000)
         result = page.evaluate("window.firehose")
         if "error" in result:
@@ -123,6 +128,8 @@ def run_once(browser, tokens: list[str], columns: int, tps: float, settle_ms: in
         share = {k: 100 * (after[k] - before[k]) / (wall1 - wall0) for k in BREAKDOWN}
         result["busyPct"] = share.pop("TaskDuration")
         result["busyShares"] = share
+        result["cpuPct"] = 100 * (cpu1["TaskDuration"] - cpu0["TaskDuration"]) / (wall1 - wall0)
+        result["load"] = os.getloadavg()[0]
         return result
     finally:
         page.close()
@@ -142,7 +149,8 @@ def report(scenario: str, columns: int, run: int, r: dict, tokens: int) -> None:
         f"{scenario:5} {columns} cols run {run}: busy {r['busyPct']:.0f}% "
         f"({verdict(r['busyPct'], TARGETS['busy_pct'])}; "
         f"script {shares['ScriptDuration']:.0f}%, layout {shares['LayoutDuration']:.0f}%, "
-        f"style {shares['RecalcStyleDuration']:.0f}%), "
+        f"style {shares['RecalcStyleDuration']:.0f}%; main-thread CPU {r['cpuPct']:.0f}%, "
+        f"load average {r['load']:.1f}), "
         f"long tasks {tasks['count']} / {tasks['totalMs']:.0f} ms, "
         f"longest {tasks['maxMs']:.0f} ms "
         f"({verdict(tasks['maxMs'], TARGETS['longest_task_ms'])}), "

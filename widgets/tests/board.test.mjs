@@ -8,6 +8,7 @@ const env = installDom();
 const { BoardController } = await import("../src/controller.js");
 const { mountBoard } = await import("../src/view/board.js");
 const widget = (await import("../src/index.js")).default;
+const { renderMarkdown } = await import("../src/render/markdown.js");
 
 const WINDOWS = [1, 2, 3].map((id) => ({
   id,
@@ -319,7 +320,7 @@ function relayBatch(model, firstId, words, windows = [1, 2, 3]) {
   return id;
 }
 
-test("relayed batches draw once a frame, block by block: closed blocks are never redrawn", () => {
+test("relayed batches draw once a frame, block by block: closed blocks are never redrawn", async () => {
   const mounted = mount({ transport: "relay" });
   const { $, model } = mounted;
   type($("[data-testid=shared-input]"), "Go");
@@ -347,6 +348,19 @@ test("relayed batches draw once a frame, block by block: closed blocks are never
   assert.equal(reply().querySelector("li"), firstItem, "so does a closed list item");
   assert.equal(reply().querySelectorAll("li").length, 4);
   assert.match(reply().textContent, /The end for now\.\s*$/);
+
+  // The end: the final check (in idle tasks) finds the reply as a fresh render draws it.
+  const text = "# Title\n\nFirst paragraph.\n\n- a\n- b\n- c\n- d\n\nThe end for now.";
+  const events = [1, 2, 3].map((window_id, i) => ({
+    event: "final",
+    id: id + i,
+    data: { turn_id: 7, window_id, finish_reason: "stop", usage: {} },
+  }));
+  model.receive({ type: "events", turn_id: 7, events });
+  env.flushFrames();
+  for (let i = 0; i < 12; i += 1) await settle();
+  assert.equal(reply().innerHTML, renderMarkdown(text));
+  assert.equal(reply().querySelector("h1"), heading, "nothing to redraw");
 });
 
 test("a column out of view is drawn only once it comes into view", () => {

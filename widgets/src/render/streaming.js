@@ -72,9 +72,30 @@ export class StreamingMarkdown {
    * did. What is shown stays as it is otherwise (no flash, no lost selection).
    */
   verify() {
-    const fresh = this.source ? this.markdown.sanitize(this.markdown.md.render(this.source)) : "";
-    if (this.el.innerHTML === fresh) return false;
-    this.replaceAll(this.source);
+    const steps = this.verifySteps();
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    return step.value;
+  }
+
+  /**
+   * `verify` in three steps (render, sanitise, compare), for a caller that runs each in a
+   * task of its own: for a long reply each step is a long piece of work.
+   * @returns {Generator<void, boolean>}
+   */
+  *verifySteps() {
+    const source = this.source;
+    const html = source ? this.markdown.md.render(source) : "";
+    yield;
+    const fresh = html ? this.markdown.sanitize(html) : "";
+    yield;
+    if (this.source !== source || this.el.innerHTML === fresh) return false;
+    const whole = this.whole;
+    this.reset();
+    this.whole = whole;
+    this.source = source;
+    this.el.innerHTML = fresh;
+    this.frozen = source.length;
     return true;
   }
 

@@ -2,7 +2,8 @@
 //
 // The view only draws. It listens to the shared store, collects what changed, and draws
 // it in the next animation frame: one frame for all columns per burst of events, and only
-// the exchanges that changed. A frame first reads every column's scroll position, then
+// the exchanges that changed (as many as fit in a few milliseconds; the rest in the next
+// frame). A frame first reads every column's scroll position, then
 // writes; columns out of view are drawn when they come into view. A streamed reply that
 // has ended is checked against a fresh render afterwards, one per idle task.
 
@@ -14,6 +15,9 @@ import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
 import { markDrawn } from "./probe.js";
 import { watchVisibility } from "./visibility.js";
+
+/** Drawing replies stops for this frame once it took this long (at least one is drawn). */
+const FRAME_BUDGET_MS = 6;
 
 /**
  * @param {{el: HTMLElement, model: import("@anywidget/types").AnyModel,
@@ -105,9 +109,13 @@ export function mountBoard({ el, model, controller }) {
     }
     // Read: where each column on screen is scrolled (the layout is clean here)…
     for (const column of columns.values()) if (column.visible) column.follow.measure();
-    // …then write, and read no layout after this.
+    // …then write, and read no layout after this. A busy frame leaves the exchanges it
+    // had no time for to the next one (they go round: a drawn key rejoins at the end).
     const drawn = [];
+    const start = performance.now();
     for (const key of dirty) {
+      if (drawn.length && performance.now() - start > FRAME_BUDGET_MS) break;
+      dirty.delete(key);
       const column = columnOf(key);
       if (!column) continue;
       if (!column.visible) {
@@ -119,7 +127,7 @@ export function mountBoard({ el, model, controller }) {
       if (ended) checks.add(ended);
       drawn.push(key);
     }
-    dirty = new Set();
+    if (dirty.size) scheduler.schedule();
     for (const column of columns.values()) column.updateChrome();
     const busy = store.windows.some((w) => store.isBusy(w.id));
     stopAll.hidden = store.openTurns().length === 0;

@@ -81,8 +81,12 @@ export class ExchangeView {
     }
   }
 
-  /** Make what is shown equal a fresh render of the final text (it normally does). */
-  check() {
-    return this.markdown ? this.markdown.verify() : false;
+  /**
+   * Make what is shown equal a fresh render of the final text (it normally does already),
+   * in steps: see StreamingMarkdown.verifySteps.
+   * @returns {Generator<void, boolean>}
+   */
+  *checkSteps() {
+    return this.markdown ? yield* this.markdown.verifySteps() : false;
   }
 }

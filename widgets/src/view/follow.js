@@ -7,30 +7,35 @@
 // browser without it): `measure` reads the geometry of every column first, while the
 // layout is still clean from the last frame, and scrolls where needed; only then does
 // the board write to the DOM, and nothing reads layout after that.
+//
+// Only the reader stops a column from following (wheel, touch, keys, the scrollbar):
+// a scroll position the page itself changed (a reply drawn afresh) does not.
 
 /** Within this many pixels of the bottom, a column follows new text. */
 export const STICK_PX = 48;
+
+const READER_INPUT = ["wheel", "touchmove", "keydown", "pointerdown"];
 
 export class ScrollFollow {
   /** @param {HTMLElement} body the scrolling element */
   constructor(body) {
     this.body = body;
     this.following = true;
-    /** The scrollTop this object last set, or -1: a smaller one is the reader's doing. */
-    this.setTop = -1;
+    /** The reader moved the column since the last measure. */
+    this.moved = false;
+    const moved = () => {
+      this.moved = true;
+    };
+    for (const name of READER_INPUT) body.addEventListener(name, moved, { passive: true });
   }
 
   /** Read the geometry (layout is clean at the start of a frame) and catch up if needed. */
   measure() {
     const { scrollTop, scrollHeight, clientHeight } = this.body;
     const gap = scrollHeight - scrollTop - clientHeight;
-    if (gap < STICK_PX) this.following = true;
-    else if (this.setTop >= 0 && scrollTop < this.setTop - 1) this.following = false;
-    if (this.following && gap > 1) {
-      this.body.scrollTop = scrollHeight; // a scroll, not a DOM change: no layout is needed
-      this.setTop = Math.max(0, scrollHeight - clientHeight);
-    } else if (gap <= 1) {
-      this.setTop = scrollTop;
-    }
+    if (this.moved || !this.following) this.following = gap < STICK_PX;
+    // Input may still be scrolling (a wheel's smooth scroll): decide again next frame.
+    this.moved = false;
+    if (this.following && gap > 1) this.body.scrollTop = scrollHeight; // no layout needed
   }
 }
