@@ -107,8 +107,10 @@ export function mountBoard({ el, model, controller }) {
       rebuild = false;
       buildColumns();
     }
-    // Read: where each column on screen is scrolled (the layout is clean here)…
-    for (const column of columns.values()) if (column.visible) column.follow.measure();
+    // Read: where each column on screen is scrolled (the layout is clean here), then
+    // scroll those that follow their newest text…
+    const behind = [...columns.values()].filter((c) => c.visible && c.follow.measure());
+    for (const column of behind) column.follow.catchUp();
     // …then write, and read no layout after this. A busy frame leaves the exchanges it
     // had no time for to the next one (they go round: a drawn key rejoins at the end).
     const drawn = [];

@@ -21,6 +21,8 @@ export class ScrollFollow {
   constructor(body) {
     this.body = body;
     this.following = true;
+    /** The scroll height read by the last `measure`. */
+    this.target = 0;
     /** The reader moved the column since the last measure. */
     this.moved = false;
     const moved = () => {
@@ -29,13 +31,22 @@ export class ScrollFollow {
     for (const name of READER_INPUT) body.addEventListener(name, moved, { passive: true });
   }
 
-  /** Read the geometry (layout is clean at the start of a frame) and catch up if needed. */
+  /**
+   * Read the geometry (layout is clean at the start of a frame); return whether the
+   * column must scroll to catch up (`catchUp`, once every column has been read).
+   */
   measure() {
     const { scrollTop, scrollHeight, clientHeight } = this.body;
     const gap = scrollHeight - scrollTop - clientHeight;
     if (this.moved || !this.following) this.following = gap < STICK_PX;
     // Input may still be scrolling (a wheel's smooth scroll): decide again next frame.
     this.moved = false;
-    if (this.following && gap > 1) this.body.scrollTop = scrollHeight; // no layout needed
+    this.target = scrollHeight;
+    return this.following && gap > 1;
+  }
+
+  /** Scroll to the bottom measured: a scroll, not a DOM change, so no layout is needed. */
+  catchUp() {
+    this.body.scrollTop = this.target;
   }
 }
