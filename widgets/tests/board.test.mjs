@@ -387,8 +387,8 @@ test("a column out of view is drawn only once it comes into view", () => {
     type($("[data-testid=shared-input]"), "Hi?");
     $("[data-testid=send-button]").click();
     const source = startTurn(mounted);
-    const observer = observers.at(-1);
     const column3 = $("[data-window-id='3']");
+    const observer = observers.find((o) => o.targets.includes(column3));
     observer.show(column3, false);
     for (let i = 1; i <= 6; i += 1)
       source.emit("chunk", i, { turn_id: 7, window_id: 1 + (i % 3), delta_text: `w${i} ` });
@@ -399,6 +399,18 @@ test("a column out of view is drawn only once it comes into view", () => {
     observer.show(column3, true);
     env.flushFrames();
     assert.equal(reply3().textContent.trim(), "w2 w5");
+
+    // Far out of view, an ended reply is emptied; it is drawn again before it is seen.
+    for (const window_id of [1, 2, 3])
+      source.emit("final", 10 + window_id, { turn_id: 7, window_id, finish_reason: "stop" });
+    env.flushFrames();
+    const exchange = $("[data-window-id='1'] [data-testid=exchange]");
+    const parking = observers.find((o) => o.targets.includes(exchange));
+    const shown = exchange.querySelector("[data-testid=reply]").innerHTML;
+    parking.show(exchange, false);
+    assert.equal(exchange.querySelector("[data-testid=reply]").childNodes.length, 0);
+    parking.show(exchange, true);
+    assert.equal(exchange.querySelector("[data-testid=reply]").innerHTML, shown);
   } finally {
     delete globalThis.IntersectionObserver;
   }

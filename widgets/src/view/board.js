@@ -79,6 +79,7 @@ export function mountBoard({ el, model, controller }) {
   const columnOf = (key) => columns.get(key.slice(0, key.lastIndexOf(":")));
 
   function buildColumns() {
+    for (const column of columns.values()) column.dispose();
     columns = new Map();
     deferred = new Set();
     visibility.reset();
@@ -161,6 +162,7 @@ export function mountBoard({ el, model, controller }) {
     scheduler.cancel();
     visibility.reset();
     checks.clear();
+    for (const column of columns.values()) column.dispose();
     model.off("change:height", onLayout);
     model.off("change:title", onLayout);
     root.remove();

@@ -6,6 +6,7 @@ import { h } from "./dom.js";
 import { ExchangeView } from "./exchange.js";
 import { ScrollFollow } from "./follow.js";
 import { formatMs, formatRate, formatTokens, paramChips } from "./format.js";
+import { watchParking } from "./parking.js";
 
 export class ColumnView {
   /**
@@ -62,6 +63,7 @@ export class ColumnView {
       this.anchor,
     );
     this.follow = new ScrollFollow(this.body);
+    this.parking = watchParking();
     /** Whether the column is on screen (the board skips drawing it otherwise). */
     this.visible = true;
     this.metrics = {
@@ -97,6 +99,11 @@ export class ColumnView {
     );
   }
 
+  /** The column is dropped (the board rebuilt or went away). */
+  dispose() {
+    this.parking.dispose();
+  }
+
   cancel() {
     const latest = this.store.latest(this.window.id);
     if (latest) this.controller.cancel(latest.turn_id, [this.window.id]);
@@ -115,6 +122,7 @@ export class ColumnView {
       view = new ExchangeView(exchange);
       this.exchanges.set(turnId, view);
       this.insert(view);
+      this.parking.watch(view);
     }
     return view.render(exchange) ? view : null;
   }

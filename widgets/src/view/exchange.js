@@ -36,6 +36,9 @@ export class ExchangeView {
     this.shownReply = null;
     this.shownError = undefined;
     this.streamed = false;
+    this.ended = false;
+    /** Emptied while far out of view (view/parking.js). */
+    this.parked = false;
   }
 
   /**
@@ -45,6 +48,7 @@ export class ExchangeView {
    */
   render(exchange) {
     const ended = isTerminal(exchange.status);
+    this.ended = ended;
     this.el.dataset.status = exchange.status;
     this.el.classList.toggle("is-streaming", exchange.status === "streaming");
     if (exchange.prompt !== this.shownPrompt) {
@@ -53,7 +57,7 @@ export class ExchangeView {
     }
     let check = false;
     if (exchange.reply !== this.shownReply) {
-      this.drawReply(exchange.reply, ended);
+      if (!this.parked) this.drawReply(exchange.reply, ended); // else: drawn when unparked
       check = ended && this.streamed;
       this.streamed = !ended;
       this.shownReply = exchange.reply;
@@ -87,6 +91,21 @@ export class ExchangeView {
    * @returns {Generator<void, boolean>}
    */
   *checkSteps() {
-    return this.markdown ? yield* this.markdown.verifySteps() : false;
+    if (!this.markdown || this.parked) return false;
+    return yield* this.markdown.verifySteps();
+  }
+
+  /** Far out of view: empty an ended reply (it is drawn again before it is seen). */
+  park() {
+    if (!this.markdown || this.parked || !this.ended || this.streamed) return;
+    this.markdown.reset();
+    this.parked = true;
+  }
+
+  /** Coming back into view: draw the reply afresh from its text. */
+  unpark() {
+    if (!this.parked) return;
+    this.parked = false;
+    this.markdown.replaceAll(this.shownReply ?? "");
   }
 }
