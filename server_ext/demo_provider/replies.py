@@ -243,3 +243,56 @@ def extend_to(tokens: list[str], wanted: int, seed_text: str) -> list[str]:
     while len(out) < wanted:
         out.extend(tokenize("\n- " + rng.choice(POINTS).format(topic="this", Topic="This")))
     return out[:wanted]
+
+
+TABLE_HEADINGS = ("region", "requests", "p50 ms", "p95 ms", "share %", "cost $")
+REGIONS = ("north", "south", "east", "west", "central", "coastal", "alpine", "delta")
+
+
+def _stress_table(rng: random.Random, rows: int) -> str:
+    lines = ["| " + " | ".join(TABLE_HEADINGS) + " |", "|" + "---|" * len(TABLE_HEADINGS)]
+    for _ in range(rows):
+        cells = (
+            rng.choice(REGIONS),
+            f"{rng.randint(1_000, 9_999_999):,}",
+            f"{rng.uniform(5, 500):,.2f}",
+            f"{rng.uniform(500, 50_000):,.2f}",
+            f"{rng.uniform(0, 100):.3f}",
+            f"{rng.uniform(10, 1_000_000):,.2f}",
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def stress_document(tokens: int, *, code_blocks: int = 50, tables: int = 50, seed: int = 0) -> str:
+    """A long Markdown document for benchmarks (sent back through ``echo``): sections with
+    a heading, prose, a list, a fenced code block and a wide table of numbers, spread
+    evenly, about ``tokens`` tokens in all (``extend_to`` makes it exact)."""
+    rng = random.Random(seed)
+    sections = max(code_blocks, tables, 1)
+    budget = tokens // sections - 8  # the blank lines between parts are tokens too
+    parts: list[str] = []
+    for index in range(sections):
+        topic = f"part {index + 1}"
+        fill = {"topic": topic, "Topic": topic.capitalize()}
+        language = rng.choice(sorted(SNIPPETS))
+        section = [
+            f"## {fill['Topic']}",
+            rng.choice(INTROS).format(**fill),
+            "\n".join(f"- {p.format(**fill)}" for p in rng.sample(POINTS, 3)),
+        ]
+        if index < code_blocks:
+            code = rng.choice(SNIPPETS[language]).format(ident=f"part_{index}", n=index, **fill)
+            section.append(f"```{language}\n{code}\n```")
+        if index < tables:
+            section.append(_stress_table(rng, rows=6))
+        used = len(tokenize("\n\n".join(section)))
+        prose: list[str] = []
+        while used < budget:
+            sentence = rng.choice(POINTS).format(**fill)
+            prose.append(sentence)
+            used += len(tokenize(" " + sentence))
+        if prose:
+            section.insert(2, " ".join(prose))
+        parts.append("\n\n".join(section))
+    return "\n\n".join(parts)

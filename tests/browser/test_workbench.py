@@ -1,14 +1,21 @@
 """The workbench in a real JupyterLab and Chromium: a prompt typed once streams into three
 columns as rendered Markdown; a column forks and another stops mid-stream; a reply full of
-script tricks runs nothing; and the page never reaches beyond this machine."""
+script tricks runs nothing; the page never reaches beyond this machine; and a reply drawn
+block by block as it streams ends up as a fresh render of its text."""
 
 from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import Browser, Lab, unique
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -173,3 +180,74 @@ def test_workbench_in_jupyterlab(lab: Lab, browser: Browser) -> None:
     assert browser.dialogs == []
 
     assert browser.foreign_requests() == []
+
+
+RENDER_NODE_SCRIPT = """
+import { readFileSync } from "node:fs";
+import { JSDOM } from "jsdom";
+import { createMarkdownRenderer } from "./src/render/markdown.js";
+const { window } = new JSDOM("<!doctype html><body></body>");
+process.stdout.write(createMarkdownRenderer({ window })(readFileSync(0, "utf8")));
+"""
+
+
+def fresh_render(text: str) -> str:
+    """The front end's own renderer on ``text`` in one go (node, jsdom), as HTML."""
+    node = shutil.which("node") or "node"
+    return subprocess.run(
+        [node, "--input-type=module", "-e", RENDER_NODE_SCRIPT],
+        cwd=REPO / "widgets",
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_a_streamed_reply_shows_what_a_fresh_render_shows(lab: Lab, browser: Browser) -> None:
+    """Markdown with fences, lists, tables, math and raw HTML, streamed token by token over
+    many frames into a board in JupyterLab, ends up exactly as rendering it whole would."""
+    corpus = (REPO / "widgets" / "tests" / "fixtures" / "corpus.md").read_text()
+    model = unique("Slow echo")
+    lab.create_model(model, "echo;echo=1;tps=400")
+    # A notebook of its own, with the workbench's kernel (no kernel picker to answer).
+    book = nbformat.v4.new_notebook(
+        metadata=nbformat.read(REPO / "notebooks" / "workbench.ipynb", as_version=4).metadata
+    )
+    book.cells = [
+        nbformat.v4.new_code_cell("import chatmore_kernel as cm\n\nsession = cm.connect()"),
+        nbformat.v4.new_code_cell(f"board = cm.board([{model!r}], title='Render')\nboard"),
+    ]
+    nbformat.write(book, lab.root / "render.ipynb")
+
+    page = browser.page
+    page.goto(lab.url("lab/tree/render.ipynb"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    run_all_cells(page)
+    board = page.locator('[data-testid="chatmore-board"]').first
+    board.wait_for(timeout=120_000)
+    board.locator('[data-testid="shared-input"]').fill(corpus)
+    board.locator('[data-testid="send-button"]').click()
+    reply = board.locator('[data-testid="reply"]').last
+    # While it streams, the first block drawn stays the same element: only the tail moves.
+    page.wait_for_function(
+        """(board) => {
+            const reply = [...board.querySelectorAll('[data-testid="reply"]')].pop();
+            if (!reply || !reply.querySelector('h2')) return false;
+            window.__firstBlock = reply.firstElementChild;
+            return true;
+        }""",
+        arg=board.element_handle(),
+        timeout=60_000,
+    )
+    assert column_status(board, 0) == "streaming"
+    wait_statuses(page, board, ["succeeded"])
+    page.wait_for_timeout(1500)  # the final check runs when the page is idle
+    browser.shot("07-render-equivalence")
+    assert page.evaluate(
+        "(reply) => reply.firstElementChild === window.__firstBlock", reply.element_handle()
+    )
+    shown = reply.evaluate("(el) => el.innerHTML")
+    assert shown == fresh_render(corpus)
+    assert reply.locator("table").count() == 2
+    assert reply.locator("script, img").count() == 0

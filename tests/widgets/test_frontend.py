@@ -11,6 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import widgets
+from tests.widgets import reply_samples
 from widgets import protocol
 
 WIDGETS = Path(widgets.__file__).parent
@@ -98,3 +99,9 @@ def test_the_front_end_is_formatted() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_render_tests_stream_the_demo_providers_current_replies() -> None:
+    # widgets/tests/streaming.test.mjs streams these; regenerate with
+    # `.venv/bin/python -m tests.widgets.reply_samples` when the demo's replies change.
+    assert reply_samples.FIXTURE.read_text() == reply_samples.fixture_text()

@@ -8,6 +8,7 @@ const env = installDom();
 const { BoardController } = await import("../src/controller.js");
 const { mountBoard } = await import("../src/view/board.js");
 const widget = (await import("../src/index.js")).default;
+const { renderMarkdown } = await import("../src/render/markdown.js");
 
 const WINDOWS = [1, 2, 3].map((id) => ({
   id,
@@ -306,4 +307,111 @@ test("windows and height follow the model's traits", () => {
     $("[data-testid=chatmore-board]").style.getPropertyValue("--cm-column-height"),
     "300px",
   );
+});
+
+/** Relayed batches from the kernel (transport "relay"): chunk events for `windows`. */
+function relayBatch(model, firstId, words, windows = [1, 2, 3]) {
+  const events = [];
+  let id = firstId;
+  for (const word of words)
+    for (const window_id of windows)
+      events.push({ event: "chunk", id: id++, data: { turn_id: 7, window_id, delta_text: word } });
+  model.receive({ type: "events", turn_id: 7, events });
+  return id;
+}
+
+test("relayed batches draw once a frame, block by block: closed blocks are never redrawn", async () => {
+  const mounted = mount({ transport: "relay" });
+  const { $, model } = mounted;
+  type($("[data-testid=shared-input]"), "Go");
+  $("[data-testid=send-button]").click();
+  const request = model.sent.findLast((m) => m.type === "send");
+  model.receive({
+    type: "turn",
+    request_id: request.request_id,
+    turn_id: 7,
+    window_ids: [1, 2, 3],
+    content: "Go",
+    stream: { path: "chatmore/streams/turn/7", ticket: "tk" },
+  });
+  let id = relayBatch(model, 1, ["# Title\n\n", "First ", "paragraph.\n\n", "- a\n", "- b\n"]);
+  id = relayBatch(model, id, ["- c\n"]);
+  assert.ok(env.pendingFrames() <= 1, "two batches, one frame");
+  env.flushFrames();
+  const reply = () => $("[data-window-id='2'] [data-testid=reply]");
+  const heading = reply().querySelector("h1");
+  const firstItem = reply().querySelector("li");
+  assert.equal(heading.textContent, "Title");
+  id = relayBatch(model, id, ["- d\n\nThe end", " for now."]);
+  env.flushFrames();
+  assert.equal(reply().querySelector("h1"), heading, "a closed block stays the same node");
+  assert.equal(reply().querySelector("li"), firstItem, "so does a closed list item");
+  assert.equal(reply().querySelectorAll("li").length, 4);
+  assert.match(reply().textContent, /The end for now\.\s*$/);
+
+  // The end: the final check (in idle tasks) finds the reply as a fresh render draws it.
+  const text = "# Title\n\nFirst paragraph.\n\n- a\n- b\n- c\n- d\n\nThe end for now.";
+  const events = [1, 2, 3].map((window_id, i) => ({
+    event: "final",
+    id: id + i,
+    data: { turn_id: 7, window_id, finish_reason: "stop", usage: {} },
+  }));
+  model.receive({ type: "events", turn_id: 7, events });
+  env.flushFrames();
+  for (let i = 0; i < 12; i += 1) await settle();
+  assert.equal(reply().innerHTML, renderMarkdown(text));
+  assert.equal(reply().querySelector("h1"), heading, "nothing to redraw");
+});
+
+test("a column out of view is drawn only once it comes into view", () => {
+  const observers = [];
+  globalThis.IntersectionObserver = class {
+    constructor(callback) {
+      this.callback = callback;
+      this.targets = [];
+      observers.push(this);
+    }
+    observe(target) {
+      this.targets.push(target);
+    }
+    disconnect() {
+      this.targets = [];
+    }
+    show(target, isIntersecting) {
+      this.callback([{ target, isIntersecting }]);
+    }
+  };
+  try {
+    const mounted = mount();
+    const { $ } = mounted;
+    type($("[data-testid=shared-input]"), "Hi?");
+    $("[data-testid=send-button]").click();
+    const source = startTurn(mounted);
+    const column3 = $("[data-window-id='3']");
+    const observer = observers.find((o) => o.targets.includes(column3));
+    observer.show(column3, false);
+    for (let i = 1; i <= 6; i += 1)
+      source.emit("chunk", i, { turn_id: 7, window_id: 1 + (i % 3), delta_text: `w${i} ` });
+    env.flushFrames();
+    const reply3 = () => $("[data-window-id='3'] [data-testid=reply]");
+    assert.equal(reply3().textContent, "", "not drawn while out of view");
+    assert.match($("[data-window-id='2'] [data-testid=reply]").textContent, /w4/);
+    observer.show(column3, true);
+    env.flushFrames();
+    assert.equal(reply3().textContent.trim(), "w2 w5");
+
+    // Far out of view, an ended reply is emptied; it is drawn again before it is seen.
+    for (const window_id of [1, 2, 3])
+      source.emit("final", 10 + window_id, { turn_id: 7, window_id, finish_reason: "stop" });
+    env.flushFrames();
+    const exchange = $("[data-window-id='1'] [data-testid=exchange]");
+    const parking = observers.find((o) => o.targets.includes(exchange));
+    const shown = exchange.querySelector("[data-testid=reply]").innerHTML;
+    parking.show(exchange, false);
+    assert.equal(exchange.querySelector("[data-testid=reply]").childNodes.length, 0);
+    parking.show(exchange, true);
+    assert.equal(exchange.querySelector("[data-testid=reply]").innerHTML, shown);
+  } finally {
+    delete globalThis.IntersectionObserver;
+  }
 });

@@ -9,6 +9,7 @@ import time
 import httpx
 
 from server_ext.demo_provider.presets import PRESETS
+from server_ext.demo_provider.replies import stress_document
 from tests.support.providers import DemoProvider, chat_body, content_of, parse_sse, stream_frames
 
 
@@ -95,3 +96,22 @@ def test_tps_and_ttft_set_the_pace(demo_provider: DemoProvider) -> None:
     total = time.monotonic() - started
     assert first_content is not None and first_content >= 0.3
     assert total >= 0.3 + 19 / 50
+
+
+def test_a_stress_document_echoed_with_tokens_is_that_long_with_its_code_and_tables(
+    demo_provider: DemoProvider,
+) -> None:
+    document = stress_document(3000, code_blocks=5, tables=4)
+    body = {
+        "model": "stress;echo;tokens=3000;tps=0",
+        "messages": [{"role": "user", "content": document}],
+    }
+    frames = parse_sse(stream_frames(demo_provider.url, body)[1])
+    contents = [f for f in frames[:-1] if f["choices"] and f["choices"][0]["delta"].get("content")]
+    assert len(contents) == 3000
+    text = content_of(frames)
+    assert text.startswith(document[:2000])
+    assert len(re.findall(r"^```\w+$", text, re.M)) == 5
+    assert len(re.findall(r"^\| region \|", text, re.M)) == 4
+    # Numbers a narrow column must not break: thousands separators and decimals.
+    assert re.search(r"\| \d{1,3}(,\d{3})+ \|", text)

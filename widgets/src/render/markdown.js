@@ -89,25 +89,54 @@ function createSanitizer(window) {
     ALLOW_DATA_ATTR: false,
     ALLOW_ARIA_ATTR: false,
   };
-  return (html) => purify.sanitize(html, config);
+  const asFragment = { ...config, RETURN_DOM_FRAGMENT: true };
+  return {
+    html: (html) => purify.sanitize(html, config),
+    // Nodes straight from the sanitiser's own parse: no second parse through innerHTML.
+    fragment: (html) => purify.sanitize(html, asFragment),
+  };
 }
 
 /**
- * A Markdown → safe HTML function. `window` gives DOMPurify its DOM (the page's by
- * default; tests pass jsdom's). Without a DOM to sanitise with, the text is escaped whole.
+ * @typedef {object} Markdown the parts a streaming reply renders with
+ * @property {import("markdown-it").default} md the parser (tokens, block parse, renderer)
+ * @property {(html: string) => string} sanitize untrusted HTML → safe HTML
+ * @property {(html: string) => DocumentFragment} fragment untrusted HTML → safe nodes
+ */
+
+/**
+ * The parser and sanitiser of one page. `window` gives DOMPurify its DOM (the page's by
+ * default; tests pass jsdom's). Without a DOM to sanitise with, there is none (null).
+ * @returns {Markdown|null}
+ */
+export function createMarkdown({ window = globalThis.window } = {}) {
+  const sanitize = window ? createSanitizer(window) : null;
+  if (!sanitize) return null;
+  return { md: createParser(), sanitize: sanitize.html, fragment: sanitize.fragment };
+}
+
+/**
+ * A Markdown → safe HTML function, for a whole text at once. Without a DOM to sanitise
+ * with, the text is escaped whole.
  * @returns {(text: string) => string}
  */
 export function createMarkdownRenderer({ window = globalThis.window } = {}) {
-  const md = createParser();
-  const sanitize = window ? createSanitizer(window) : null;
-  if (!sanitize) return (text) => `<p>${escapeHtml(text)}</p>`;
-  return (text) => sanitize(md.render(String(text ?? "")));
+  const markdown = createMarkdown({ window });
+  if (!markdown) return (text) => `<p>${escapeHtml(text)}</p>`;
+  return (text) => markdown.sanitize(markdown.md.render(String(text ?? "")));
 }
 
-let shared = null;
+let shared;
+
+/** The page's own parser and sanitiser (made once), or null without a DOM. */
+export function pageMarkdown() {
+  if (shared === undefined) shared = createMarkdown();
+  return shared;
+}
 
 /** Render untrusted Markdown to sanitised HTML with the page's DOM. */
 export function renderMarkdown(text) {
-  shared ??= createMarkdownRenderer();
-  return shared(text);
+  const markdown = pageMarkdown();
+  if (!markdown) return `<p>${escapeHtml(text)}</p>`;
+  return markdown.sanitize(markdown.md.render(String(text ?? "")));
 }

@@ -1,14 +1,23 @@
 // One view of the board: the columns side by side, the shared input and "stop all".
 //
 // The view only draws. It listens to the shared store, collects what changed, and draws
-// it in the next animation frame: one frame per burst of events, and only the exchanges
-// that changed.
+// it in the next animation frame: one frame for all columns per burst of events, and only
+// the exchanges that changed (as many as fit in a few milliseconds; the rest in the next
+// frame). A frame first reads every column's scroll position, then
+// writes; columns out of view are drawn when they come into view. A streamed reply that
+// has ended is checked against a fresh render afterwards, one per idle task.
 
 import { createFrameScheduler } from "../render/frame.js";
 import { renderMarkdown } from "../render/markdown.js";
+import { createCheckQueue } from "./checks.js";
 import { ColumnView } from "./column.js";
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
+import { markDrawn } from "./probe.js";
+import { watchVisibility } from "./visibility.js";
+
+/** Drawing replies stops for this frame once it took this long (at least one is drawn). */
+const FRAME_BUDGET_MS = 6;
 
 /**
  * @param {{el: HTMLElement, model: import("@anywidget/types").AnyModel,
@@ -20,7 +29,14 @@ export function mountBoard({ el, model, controller }) {
   /** @type {Map<string, ColumnView>} */
   let columns = new Map();
   let dirty = new Set();
+  /** Changed exchanges of columns out of view, drawn when their column is seen. */
+  let deferred = new Set();
   let rebuild = true;
+  const checks = createCheckQueue();
+  const visibility = watchVisibility((column) => {
+    for (const key of deferred) if (columnOf(key) === column) dirty.add(key);
+    scheduler.schedule();
+  });
 
   const title = h("h3", { class: "cm-title", dataset: { testid: "board-title" } });
   const stopAll = h(
@@ -60,13 +76,19 @@ export function mountBoard({ el, model, controller }) {
     composer.el,
   );
 
+  const columnOf = (key) => columns.get(key.slice(0, key.lastIndexOf(":")));
+
   function buildColumns() {
+    for (const column of columns.values()) column.dispose();
     columns = new Map();
+    deferred = new Set();
+    visibility.reset();
     grid.replaceChildren();
     for (const window of store.windows) {
       const column = new ColumnView(window, controller);
       columns.set(String(window.id), column);
       grid.append(column.el);
+      visibility.watch(column);
       for (const exchange of store.exchanges(window.id))
         dirty.add(`${window.id}:${exchange.turn_id}`);
     }
@@ -86,15 +108,29 @@ export function mountBoard({ el, model, controller }) {
       rebuild = false;
       buildColumns();
     }
-    const now = performance.now();
-    const later = new Set();
+    // Read: where each column on screen is scrolled (the layout is clean here), then
+    // scroll those that follow their newest text…
+    const behind = [...columns.values()].filter((c) => c.visible && c.follow.measure());
+    for (const column of behind) column.follow.catchUp();
+    // …then write, and read no layout after this. A busy frame leaves the exchanges it
+    // had no time for to the next one (they go round: a drawn key rejoins at the end).
+    const drawn = [];
+    const start = performance.now();
     for (const key of dirty) {
-      const split = key.lastIndexOf(":");
-      const column = columns.get(key.slice(0, split));
-      const turnId = Number(key.slice(split + 1));
-      if (column && !column.renderExchange(turnId, now)) later.add(key);
+      if (drawn.length && performance.now() - start > FRAME_BUDGET_MS) break;
+      dirty.delete(key);
+      const column = columnOf(key);
+      if (!column) continue;
+      if (!column.visible) {
+        deferred.add(key);
+        continue;
+      }
+      deferred.delete(key);
+      const ended = column.renderExchange(Number(key.slice(key.lastIndexOf(":") + 1)));
+      if (ended) checks.add(ended);
+      drawn.push(key);
     }
-    dirty = later;
+    if (dirty.size) scheduler.schedule();
     for (const column of columns.values()) column.updateChrome();
     const busy = store.windows.some((w) => store.isBusy(w.id));
     stopAll.hidden = store.openTurns().length === 0;
@@ -103,7 +139,7 @@ export function mountBoard({ el, model, controller }) {
     else composer.setDisabled(false);
     noticeText.textContent = store.notice ? `${store.notice.code}: ${store.notice.message}` : "";
     notice.hidden = !store.notice;
-    if (dirty.size) scheduler.schedule();
+    if (drawn.length) markDrawn(store, drawn);
   }
 
   const scheduler = createFrameScheduler(draw);
@@ -124,6 +160,9 @@ export function mountBoard({ el, model, controller }) {
   return () => {
     unsubscribe();
     scheduler.cancel();
+    visibility.reset();
+    checks.clear();
+    for (const column of columns.values()) column.dispose();
     model.off("change:height", onLayout);
     model.off("change:title", onLayout);
     root.remove();

@@ -4,10 +4,9 @@
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
 import { ExchangeView } from "./exchange.js";
+import { ScrollFollow } from "./follow.js";
 import { formatCost, formatMs, formatRate, formatTokens, paramChips } from "./format.js";
-
-/** Within this many pixels of the bottom, a column follows new text. */
-const STICK_PX = 48;
+import { watchParking } from "./parking.js";
 
 export class ColumnView {
   /**
@@ -55,11 +54,18 @@ export class ColumnView {
       chips.length || system ? h("div", { class: "cm-chips" }, ...chips, system) : null,
     );
     this.empty = h("div", { class: "cm-empty" }, "No messages yet.");
+    // Scroll anchoring holds this in place while the text above it grows (follow.js).
+    this.anchor = h("div", { class: "cm-follow-anchor", "aria-hidden": "true" });
     this.body = h(
       "div",
       { class: "cm-column-body", dataset: { testid: "column-messages" } },
       this.empty,
+      this.anchor,
     );
+    this.follow = new ScrollFollow(this.body);
+    this.parking = watchParking();
+    /** Whether the column is on screen (the board skips drawing it otherwise). */
+    this.visible = true;
     this.metrics = {
       ttft: h("span", { dataset: { metric: "ttft" }, title: "Time to first token" }),
       latency: h("span", { dataset: { metric: "latency" }, title: "Latency" }),
@@ -94,25 +100,32 @@ export class ColumnView {
     );
   }
 
+  /** The column is dropped (the board rebuilt or went away). */
+  dispose() {
+    this.parking.dispose();
+  }
+
   cancel() {
     const latest = this.store.latest(this.window.id);
     if (latest) this.controller.cancel(latest.turn_id, [this.window.id]);
   }
 
-  /** Draw one exchange; return false if it was held back for a later frame. */
-  renderExchange(turnId, now) {
+  /**
+   * Draw one exchange (DOM writes only: the board measured the scroll position before).
+   * Returns its view when its streamed reply has just ended and wants a final check.
+   * @returns {ExchangeView|null}
+   */
+  renderExchange(turnId) {
     const exchange = this.store.exchange(this.window.id, turnId);
-    if (!exchange) return true;
-    const stick = this.body.scrollHeight - this.body.scrollTop - this.body.clientHeight < STICK_PX;
+    if (!exchange) return null;
     let view = this.exchanges.get(turnId);
     if (!view) {
       view = new ExchangeView(exchange);
       this.exchanges.set(turnId, view);
       this.insert(view);
+      this.parking.watch(view);
     }
-    const drawn = view.render(exchange, now);
-    if (stick) this.body.scrollTop = this.body.scrollHeight;
-    return drawn;
+    return view.render(exchange) ? view : null;
   }
 
   /** Put a new exchange in turn order (almost always: at the end). */
@@ -120,7 +133,7 @@ export class ColumnView {
     this.empty.remove();
     const order = this.store.exchanges(this.window.id).map((x) => x.turn_id);
     const next = order.slice(order.indexOf(view.turnId) + 1).find((id) => this.exchanges.has(id));
-    this.body.insertBefore(view.el, next === undefined ? null : this.exchanges.get(next).el);
+    this.body.insertBefore(view.el, next === undefined ? this.anchor : this.exchanges.get(next).el);
   }
 
   /** Status badge, footer, stop button and input: cheap, so done every frame. */

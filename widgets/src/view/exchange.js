@@ -1,21 +1,21 @@
 // One exchange in a column: the user's prompt, the model's reply, and its error if any.
 //
-// Only the reply that changed is drawn again, and a long reply that takes a while to
-// render is drawn less often while it streams, so the page keeps up with fast models.
+// A streaming reply is drawn block by block (render/streaming.js): each frame costs what
+// its open tail costs, however long the reply is. A reply seen only once it has ended (the
+// history) is drawn whole, once. A streamed reply is compared with a fresh render of its
+// final text later, in a task of its own (`check`).
 
 import { isTerminal } from "../protocol.js";
-import { renderMarkdown } from "../render/markdown.js";
+import { pageMarkdown, renderMarkdown } from "../render/markdown.js";
+import { StreamingMarkdown } from "../render/streaming.js";
 import { h } from "./dom.js";
 
-/** A streaming reply whose render takes longer than this is drawn less often… */
-const BUDGET_MS = 8;
-/** …waiting this many times its render's cost (at most MAX_WAIT_MS) between draws. */
-const BACKOFF = 4;
-const MAX_WAIT_MS = 250;
-
 export class ExchangeView {
-  /** @param {import("../state/reducer.js").Exchange} exchange */
-  constructor(exchange) {
+  /**
+   * @param {import("../state/reducer.js").Exchange} exchange
+   * @param {import("../render/markdown.js").Markdown|null} [markdown]
+   */
+  constructor(exchange, markdown = pageMarkdown()) {
     this.turnId = exchange.turn_id;
     this.prompt = h("div", { class: "cm-prompt", dataset: { testid: "prompt" } });
     this.reply = h("div", { class: "cm-reply cm-markdown", dataset: { testid: "reply" } });
@@ -31,43 +31,81 @@ export class ExchangeView {
       this.reply,
       this.error,
     );
+    this.markdown = markdown ? new StreamingMarkdown(this.reply, markdown) : null;
     this.shownPrompt = null;
     this.shownReply = null;
     this.shownError = undefined;
-    this.lastRender = -Infinity;
-    this.cost = 0;
+    this.streamed = false;
+    this.ended = false;
+    /** Emptied while far out of view (view/parking.js). */
+    this.parked = false;
   }
 
   /**
-   * Draw the exchange if it changed; return false if a streaming reply was held back for
-   * a later frame (the caller keeps it dirty).
+   * Draw what changed in the exchange. Returns true when a streamed reply has just ended:
+   * the caller runs `check` soon, in a task of its own.
    * @param {import("../state/reducer.js").Exchange} exchange
-   * @param {number} now a performance.now() reading
    */
-  render(exchange, now) {
-    const streaming = !isTerminal(exchange.status);
-    const wait = Math.min(this.cost * BACKOFF, MAX_WAIT_MS);
-    if (streaming && this.cost > BUDGET_MS && now - this.lastRender < wait) return false;
+  render(exchange) {
+    const ended = isTerminal(exchange.status);
+    this.ended = ended;
     this.el.dataset.status = exchange.status;
     this.el.classList.toggle("is-streaming", exchange.status === "streaming");
     if (exchange.prompt !== this.shownPrompt) {
       this.prompt.textContent = exchange.prompt; // the user's own text, shown as typed
       this.shownPrompt = exchange.prompt;
     }
+    let check = false;
     if (exchange.reply !== this.shownReply) {
-      const start = performance.now();
-      this.reply.innerHTML = exchange.reply ? renderMarkdown(exchange.reply) : "";
-      this.cost = performance.now() - start;
-      this.lastRender = now;
+      if (!this.parked) this.drawReply(exchange.reply, ended); // else: drawn when unparked
+      check = ended && this.streamed;
+      this.streamed = !ended;
       this.shownReply = exchange.reply;
+    } else if (ended && this.streamed) {
+      check = true;
+      this.streamed = false;
     }
-    this.reply.hidden = !exchange.reply && isTerminal(exchange.status);
+    this.reply.hidden = !exchange.reply && ended;
     const error = exchange.error ? `${exchange.error.code}: ${exchange.error.message}` : null;
     if (error !== this.shownError) {
       this.error.textContent = error ?? "";
       this.error.hidden = !error;
       this.shownError = error;
     }
-    return true;
+    return check;
+  }
+
+  drawReply(text, ended) {
+    if (!this.markdown) {
+      this.reply.innerHTML = text ? renderMarkdown(text) : "";
+    } else if (this.streamed || !ended) {
+      this.markdown.update(text); // only the open tail is drawn again
+    } else {
+      this.markdown.replaceAll(text);
+    }
+  }
+
+  /**
+   * Make what is shown equal a fresh render of the final text (it normally does already),
+   * in steps: see StreamingMarkdown.verifySteps.
+   * @returns {Generator<void, boolean>}
+   */
+  *checkSteps() {
+    if (!this.markdown || this.parked) return false;
+    return yield* this.markdown.verifySteps();
+  }
+
+  /** Far out of view: empty an ended reply (it is drawn again before it is seen). */
+  park() {
+    if (!this.markdown || this.parked || !this.ended || this.streamed) return;
+    this.markdown.reset();
+    this.parked = true;
+  }
+
+  /** Coming back into view: draw the reply afresh from its text. */
+  unpark() {
+    if (!this.parked) return;
+    this.parked = false;
+    this.markdown.replaceAll(this.shownReply ?? "");
   }
 }

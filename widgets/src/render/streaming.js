@@ -1,0 +1,219 @@
+// A streaming reply drawn block by block: what can no longer change is rendered,
+// sanitised and inserted once; only the open tail is drawn again.
+//
+// The reply's element holds, in order: the frozen blocks (never touched again), then the
+// open part. When the open block is a list (a long reply is often one long list), its
+// items are frozen one by one inside the list's element, and only the last item is drawn
+// again. If a later item makes the list loose (a blank line between items), its frozen
+// items are drawn once more with paragraphs. A text with link reference definitions is
+// drawn whole each time (a definition changes the links above it).
+//
+// What is shown always equals a fresh render of the text at every line end (the tests
+// check it at every split of a corpus); `verify` compares with one at the end.
+
+import { endsWithBlankLine, scanBlocks, setListLooseness } from "./blocks.js";
+
+const isList = (type) => type === "bullet_list_open" || type === "ordered_list_open";
+const isListElement = (node) => node?.nodeName === "UL" || node?.nodeName === "OL";
+
+export class StreamingMarkdown {
+  /**
+   * @param {HTMLElement} el the reply's element; this object owns its children
+   * @param {import("./markdown.js").Markdown} markdown
+   */
+  constructor(el, markdown) {
+    this.el = el;
+    this.markdown = markdown;
+    this.reset();
+  }
+
+  reset() {
+    this.el.replaceChildren();
+    /** The text shown. */
+    this.source = "";
+    /** Offset of the open part: the text before it is in frozen nodes. */
+    this.frozen = 0;
+    /**
+     * The open list, when the open block is one whose first items are frozen:
+     * its element, the offset of its first open item, and whether it is loose.
+     * @type {{el: HTMLElement, start: number, open: number, loose: boolean|null}|null}
+     */
+    this.list = null;
+    /** Nodes of the open part (top level, and inside the open list). */
+    this.tail = [];
+    /** Drawn whole each time (link reference definitions). */
+    this.whole = false;
+  }
+
+  /** Show `text`, a longer version of the text shown (or another text: start over). */
+  update(text) {
+    if (!text.startsWith(this.source.slice(0, this.list ? this.list.open : this.frozen)))
+      this.reset();
+    this.source = text;
+    if (this.whole) return this.replaceAll(text);
+    for (const node of this.tail) node.remove();
+    this.tail = [];
+    if (!this.freeze(text)) return this.replaceAll(text);
+    this.drawTail(text);
+  }
+
+  /** Show `text` whole, as a fresh render (a finished reply seen for the first time). */
+  replaceAll(text) {
+    const whole = this.whole;
+    this.reset();
+    this.whole = whole;
+    this.source = text;
+    if (text) this.el.append(this.markdown.fragment(this.markdown.md.render(text)));
+    this.frozen = text.length;
+  }
+
+  /**
+   * Draw the text afresh and replace what is shown if it differs; return whether it
+   * did. What is shown stays as it is otherwise (no flash, no lost selection).
+   */
+  verify() {
+    const steps = this.verifySteps();
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    return step.value;
+  }
+
+  /**
+   * `verify` in three steps (render, sanitise, compare), for a caller that runs each in a
+   * task of its own: for a long reply each step is a long piece of work.
+   * @returns {Generator<void, boolean>}
+   */
+  *verifySteps() {
+    const source = this.source;
+    const html = source ? this.markdown.md.render(source) : "";
+    yield;
+    const fresh = html ? this.markdown.sanitize(html) : "";
+    yield;
+    if (this.source !== source || this.el.innerHTML === fresh) return false;
+    const whole = this.whole;
+    this.reset();
+    this.whole = whole;
+    this.source = source;
+    this.el.innerHTML = fresh;
+    this.frozen = source.length;
+    return true;
+  }
+
+  /** Freeze the blocks (or list items) that are closed; false: draw the text whole. */
+  freeze(text) {
+    const { md } = this.markdown;
+    let from = this.list ? this.list.open : this.frozen;
+    const scan = scanBlocks(md, text.slice(from));
+    if (scan.references) {
+      this.whole = true;
+      return false;
+    }
+    let blocks = scan.blocks.map((block) => ({
+      ...block,
+      start: from + block.start,
+      end: from + block.end,
+      items: block.items.map((offset) => from + offset),
+    }));
+    if (this.list && blocks.length) {
+      const [first] = blocks;
+      if (!isList(first.type) || first.start !== from) return false; // cannot happen
+      if (first.loose) this.makeLoose(text);
+      if (blocks.length > 1) {
+        // Another block follows: the list is closed.
+        this.freezeItems(text, from, first.end, { closing: true });
+        this.list = null;
+        this.frozen = first.end;
+        blocks = blocks.slice(1);
+      } else if (first.items.length > 1) {
+        this.freezeItems(text, from, first.items[first.items.length - 1]);
+      }
+    }
+    if (this.list || !blocks.length) return true;
+    const last = blocks[blocks.length - 1];
+    if (last.start > this.frozen) {
+      this.el.append(this.render(text.slice(this.frozen, last.start)));
+      this.frozen = last.start;
+    }
+    if (isList(last.type) && last.items.length > 1) this.openList(text, last);
+    return true;
+  }
+
+  /** The open block is a list of several items: freeze all of them but the last. */
+  openList(text, block) {
+    const open = block.items[block.items.length - 1];
+    const source = text.slice(block.start, open);
+    const loose = block.loose === true || endsWithBlankLine(source) ? true : block.loose;
+    const nodes = this.renderList(source, loose);
+    const el = nodes.firstChild;
+    if (!isListElement(el)) return;
+    // The "\n" markdown-it writes after a list is part of the list's frozen nodes.
+    this.el.append(el, "\n");
+    this.list = { el, start: block.start, open, loose };
+  }
+
+  /**
+   * Freeze the list's items from `start` to `end` (where its next item starts, or where
+   * the list ends when `closing`).
+   */
+  freezeItems(text, start, end, { closing = false } = {}) {
+    const list = this.list;
+    const source = text.slice(start, end);
+    // A blank line before the next item makes the whole list loose.
+    if (!closing && endsWithBlankLine(source)) this.makeLoose(text);
+    const el = this.renderList(source, list.loose).firstChild;
+    if (isListElement(el)) list.el.append(...itemsOf(el));
+    list.open = end;
+  }
+
+  /** The list turned loose: draw its frozen items again, with their paragraphs. */
+  makeLoose(text) {
+    const list = this.list;
+    if (list.loose === true) return;
+    list.loose = true;
+    const el = this.renderList(text.slice(list.start, list.open), true).firstChild;
+    if (isListElement(el)) list.el.replaceChildren(...el.childNodes);
+  }
+
+  /** Draw the open part: the list's last item (in the list) and what follows it. */
+  drawTail(text) {
+    if (this.frozen >= text.length && !this.list) return;
+    let nodes;
+    if (this.list) {
+      nodes = this.renderList(text.slice(this.list.open), this.list.loose ? true : null);
+      const el = nodes.firstChild;
+      if (isListElement(el)) {
+        const items = itemsOf(el);
+        this.list.el.append(...items);
+        this.tail.push(...items);
+        nodes.removeChild(el);
+        if (nodes.firstChild?.nodeType === 3) nodes.removeChild(nodes.firstChild); // its "\n"
+      }
+    } else {
+      nodes = this.render(text.slice(this.frozen));
+    }
+    this.tail.push(...nodes.childNodes);
+    this.el.append(nodes);
+  }
+
+  /** @returns {DocumentFragment} */
+  render(source) {
+    return this.markdown.fragment(this.markdown.md.render(source));
+  }
+
+  /** Render a source that opens with a list, forcing the list loose or tight. */
+  renderList(source, loose) {
+    const { md } = this.markdown;
+    const env = {};
+    const tokens = md.parse(source, env);
+    const index = tokens.findIndex((token) => token.level === 0 && isList(token.type));
+    if (index !== -1 && loose !== null) setListLooseness(tokens, index, loose);
+    return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
+  }
+}
+
+/** A rendered list's children without the "\n" it opens with (the list shown has one). */
+function itemsOf(list) {
+  const nodes = [...list.childNodes];
+  if (nodes[0]?.nodeType === 3) nodes.shift();
+  return nodes;
+}

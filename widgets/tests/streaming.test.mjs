@@ -1,0 +1,151 @@
+// A reply drawn block by block shows what a fresh render of its text shows: at every
+// line end while it streams, and whole once finished, wherever the chunks were cut.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { JSDOM } from "jsdom";
+
+import { createMarkdown } from "../src/render/markdown.js";
+import { StreamingMarkdown } from "../src/render/streaming.js";
+
+const { window } = new JSDOM("<!doctype html><body></body>");
+const { document } = window;
+const markdown = createMarkdown({ window });
+const fresh = (text) => markdown.sanitize(markdown.md.render(text));
+/** The same parser without the sanitiser (jsdom's is slow): for the exhaustive cuts. */
+const unsanitised = {
+  ...markdown,
+  fragment(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    return template.content;
+  },
+};
+
+const fixture = (name) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+/** Markdown with fences (open and closed), lists (tight, loose, nested), tables, math, HTML. */
+const CORPUS = fixture("corpus.md");
+/** The demo provider's replies, as the tokens it streams (tests/widgets/reply_samples.py). */
+const DEMO = JSON.parse(fixture("demo-replies.json"));
+
+function stream(parts = markdown) {
+  const el = document.createElement("div");
+  return { el, reply: new StreamingMarkdown(el, parts) };
+}
+
+/** Stream `chunks` one by one; check every line end; return the streamer. */
+function streamChecked(chunks, label) {
+  const { el, reply } = stream();
+  let text = "";
+  for (const chunk of chunks) {
+    text += chunk;
+    reply.update(text);
+    if (text.endsWith("\n")) {
+      assert.equal(el.innerHTML, fresh(text), `${label}: after ${JSON.stringify(text.slice(-60))}`);
+    }
+  }
+  return { el, reply, text };
+}
+
+test("the corpus streamed a character at a time matches a fresh render at every line end", () => {
+  const { el, reply } = streamChecked([...CORPUS], "corpus");
+  assert.equal(el.innerHTML, fresh(CORPUS));
+  assert.equal(reply.verify(), false, "the final check found nothing to redraw");
+});
+
+/** A fresh render through `unsanitised`, serialised. */
+function freshUnsanitised(text) {
+  const holder = document.createElement("div");
+  holder.append(unsanitised.fragment(markdown.md.render(text)));
+  return holder.innerHTML;
+}
+
+test("the corpus cut in two at every character, streamed, then finished, matches", () => {
+  // Where the text is cut is the parser's business; the sanitiser is checked above.
+  const whole = freshUnsanitised(CORPUS);
+  for (let cut = 1; cut < CORPUS.length; cut++) {
+    const { el, reply } = stream(unsanitised);
+    reply.update(CORPUS.slice(0, cut));
+    reply.update(CORPUS);
+    assert.equal(
+      el.innerHTML,
+      whole,
+      `cut at ${cut}: ${JSON.stringify(CORPUS.slice(cut - 30, cut))}`,
+    );
+  }
+});
+
+test("the demo's replies streamed token by token match at every line end and at the end", () => {
+  for (const [index, tokens] of DEMO.entries()) {
+    const { el, reply, text } = streamChecked(tokens, `reply ${index}`);
+    assert.equal(el.innerHTML, fresh(text), `reply ${index}`);
+    assert.equal(reply.verify(), false);
+  }
+});
+
+test("the demo's replies cut in two at every token, streamed, then finished, match", () => {
+  for (const [index, tokens] of DEMO.entries()) {
+    const text = tokens.join("");
+    const whole = freshUnsanitised(text);
+    let prefix = "";
+    for (const token of tokens.slice(0, -1)) {
+      prefix += token;
+      const { el, reply } = stream(unsanitised);
+      reply.update(prefix);
+      reply.update(text);
+      assert.equal(
+        el.innerHTML,
+        whole,
+        `reply ${index} cut after ${JSON.stringify(prefix.slice(-40))}`,
+      );
+    }
+  }
+});
+
+test("frozen blocks are never touched again: only the open tail is redrawn", () => {
+  const { el, reply } = stream();
+  reply.update("# Title\n\nFirst paragraph.\n\nSecond");
+  const heading = el.querySelector("h1");
+  reply.update("# Title\n\nFirst paragraph.\n\nSecond paragraph, longer.\n\n- a\n- b\n- c\n");
+  assert.equal(el.querySelector("h1"), heading);
+  const first = el.querySelector("p");
+  const [a, b] = el.querySelectorAll("li");
+  reply.update("# Title\n\nFirst paragraph.\n\nSecond paragraph, longer.\n\n- a\n- b\n- c\n- d\n");
+  const items = el.querySelectorAll("li");
+  assert.equal(items[0], a, "a list's closed items stay");
+  assert.equal(items[1], b);
+  assert.equal(items.length, 4);
+  assert.equal(el.querySelector("h1"), heading, "closed blocks stay");
+  assert.equal(el.querySelector("p"), first);
+});
+
+test("a list that turns loose redraws its items with paragraphs", () => {
+  const { el, reply } = stream();
+  reply.update("- a\n- b\n- c\n");
+  assert.equal(el.querySelectorAll("li p").length, 0);
+  reply.update("- a\n- b\n- c\n\n- d\n");
+  assert.equal(el.querySelectorAll("li p").length, 4);
+  assert.equal(el.innerHTML, fresh("- a\n- b\n- c\n\n- d\n"));
+});
+
+test("a link defined below its use is drawn as a link", () => {
+  const { el, reply } = stream();
+  reply.update("See [the docs].\n\nMore text.\n\n");
+  reply.update("See [the docs].\n\nMore text.\n\n[the docs]: https://example.org\n");
+  assert.equal(el.querySelector("a")?.getAttribute("href"), "https://example.org");
+});
+
+test("a reply that restarts (a replayed stream) is drawn from scratch", () => {
+  const { el, reply } = stream();
+  reply.update("Old text.\n\nMore old text.\n\n");
+  reply.update("New");
+  assert.equal(el.innerHTML, fresh("New"));
+});
+
+test("the final check redraws what differs from a fresh render", () => {
+  const { el, reply } = stream();
+  reply.update("Some text.\n\n");
+  el.append(document.createElement("hr")); // something else touched the reply
+  assert.equal(reply.verify(), true);
+  assert.equal(el.innerHTML, fresh("Some text.\n\n"));
+});
