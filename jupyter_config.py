@@ -64,7 +64,14 @@ c.LabApp.extension_manager = "readonly"
 # How long a locked account stays locked. Environment: AUTH_LOCKOUT_DURATION.
 # c.ChatMoreApp.lockout_duration = '15m'
 
-# bcrypt work factor. Environment: BCRYPT_COST.
+# How long a just-rotated refresh token still gets its live successor (two tabs
+# refreshing at once) instead of revoking its family as a reuse; 0 turns it off.
+# Environment: AUTH_REFRESH_GRACE.
+# c.ChatMoreApp.refresh_grace = '5s'
+
+# bcrypt work factor. Passwords stored at another cost are rehashed at the next login;
+# until then every login takes the time of the highest cost stored. Environment:
+# BCRYPT_COST.
 # c.ChatMoreApp.bcrypt_cost = 12
 
 # Origins (comma-separated) allowed to call the API from a browser. Environment:

@@ -64,6 +64,13 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
+def parse_duration_or_zero(value: object) -> float:
+    """A duration as :func:`parse_duration`, or 0 (``0``, ``0s``: turned off)."""
+    if str(value).strip().lower() in {"0", "0s", "0ms", "0.0"} or value == 0:
+        return 0.0
+    return parse_duration(value)
+
+
 def parse_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -282,7 +289,22 @@ OPTIONS: tuple[Option, ...] = (
         parse_duration,
         "How long a locked account stays locked.",
     ),
-    Option("bcrypt_cost", ("BCRYPT_COST",), 12, parse_bcrypt_cost, "bcrypt work factor."),
+    Option(
+        "refresh_grace",
+        ("AUTH_REFRESH_GRACE",),
+        "5s",
+        parse_duration_or_zero,
+        "How long a just-rotated refresh token still gets its live successor (two tabs "
+        "refreshing at once) instead of revoking its family as a reuse; 0 turns it off.",
+    ),
+    Option(
+        "bcrypt_cost",
+        ("BCRYPT_COST",),
+        12,
+        parse_bcrypt_cost,
+        "bcrypt work factor. Passwords stored at another cost are rehashed at the next "
+        "login; until then every login takes the time of the highest cost stored.",
+    ),
     Option(
         "cors_allowed_origins",
         ("CORS_ALLOWED_ORIGINS",),
@@ -407,6 +429,7 @@ class Settings:
     allow_self_register: bool
     lockout_threshold: int
     lockout_duration: float
+    refresh_grace: float
     bcrypt_cost: int
     cors_allowed_origins: tuple[str, ...]
     cookie_secure: str

@@ -1,4 +1,5 @@
-"""``chatmore/auth/*``: register, login, refresh, logout, me, change-password."""
+"""``chatmore/auth/*``: register, login, refresh, logout, logout-all, me,
+change-password."""
 
 from __future__ import annotations
 
@@ -74,6 +75,17 @@ class LogoutHandler(AuthHandler):
     @same_site_only
     async def post(self) -> None:
         await self.runtime.auth.logout(self.refresh_cookie())
+        self.drop_cookie()
+        self.set_status(204)
+        self.finish()
+
+
+class LogoutAllHandler(AuthHandler):
+    """Log out everywhere: every session of the caller ends, this one included."""
+
+    @authenticated()
+    async def post(self) -> None:
+        await self.runtime.auth.logout_everywhere(self.user)
         self.drop_cookie()
         self.set_status(204)
         self.finish()
