@@ -109,6 +109,19 @@ c.LabApp.extension_manager = "readonly"
 # Environment: CHATMORE_SSE_HEARTBEAT.
 # c.ChatMoreApp.sse_heartbeat = '10s'
 
+# Dashboard pages (each with its kernel, ~130 MB) one signed-in visitor may have open at
+# once; one more gets a "busy" page. Environment: CHATMORE_DASHBOARD_KERNELS_PER_USER.
+# c.ChatMoreApp.dashboard_kernels_per_user = 3
+
+# Dashboard kernels the server runs at once, all visitors together; past it, visitors
+# get a "busy" page. Environment: CHATMORE_DASHBOARD_KERNELS_TOTAL.
+# c.ChatMoreApp.dashboard_kernels_total = 20
+
+# A dashboard kernel whose page has not connected to it within this time is shut down (a
+# page fetched by a script, or closed while loading). Environment:
+# CHATMORE_DASHBOARD_CONNECT_TIMEOUT.
+# c.ChatMoreApp.dashboard_connect_timeout = '60s'
+
 # A bearer token with which a Prometheus scraper reads chatmore/metrics (admins can
 # always read them); empty means admins only. Environment: CHATMORE_METRICS_TOKEN.
 # c.ChatMoreApp.metrics_token = ''

@@ -370,6 +370,30 @@ OPTIONS: tuple[Option, ...] = (
         "Longest silence on a turn's event stream before a keep-alive comment line.",
     ),
     Option(
+        "dashboard_kernels_per_user",
+        ("CHATMORE_DASHBOARD_KERNELS_PER_USER",),
+        3,
+        parse_positive_int,
+        "Dashboard pages (each with its kernel, ~130 MB) one signed-in visitor may have "
+        'open at once; one more gets a "busy" page.',
+    ),
+    Option(
+        "dashboard_kernels_total",
+        ("CHATMORE_DASHBOARD_KERNELS_TOTAL",),
+        20,
+        parse_positive_int,
+        "Dashboard kernels the server runs at once, all visitors together; past it, "
+        'visitors get a "busy" page.',
+    ),
+    Option(
+        "dashboard_connect_timeout",
+        ("CHATMORE_DASHBOARD_CONNECT_TIMEOUT",),
+        "60s",
+        parse_duration,
+        "A dashboard kernel whose page has not connected to it within this time is "
+        "shut down (a page fetched by a script, or closed while loading).",
+    ),
+    Option(
         "metrics_token",
         ("CHATMORE_METRICS_TOKEN",),
         "",
@@ -440,6 +464,9 @@ class Settings:
     provider_idle_timeout: float
     model_concurrency: int
     sse_heartbeat: float
+    dashboard_kernels_per_user: int
+    dashboard_kernels_total: int
+    dashboard_connect_timeout: float
     metrics_token: str
     demo: bool
     log_content: bool

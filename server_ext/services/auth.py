@@ -377,6 +377,12 @@ class AuthService:
         if family is not None:
             await self.db.write(token_store.revoke_family, family)
 
+    async def handover(self, user: dict[str, Any], user_agent: str, ip: str) -> Session:
+        """A new session (its own family) for ``user``, whom the caller has already
+        authenticated: the dashboard server gives one to the kernel of a signed-in
+        visitor's page."""
+        return await self._new_session(user, family=None, user_agent=user_agent, ip=ip)
+
     async def logout_everywhere(self, user: AuthUser) -> None:
         """End every session of the user: refresh tokens revoked, access tokens and
         tickets issued until now refused."""
