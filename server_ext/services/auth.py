@@ -123,8 +123,10 @@ class _UsedTickets:
 # this server take effect at once; a change made by another server process sharing the
 # database takes at most this long.
 USER_CACHE_SECONDS = 5.0
-# How long the highest bcrypt cost among stored hashes is trusted from memory.
-COST_CEILING_SECONDS = 60.0
+# How long the highest bcrypt cost among stored hashes is trusted from memory (a hash
+# written by another process, e.g. `chatmore create-user` with another BCRYPT_COST, is
+# seen within this time).
+COST_CEILING_SECONDS = 10.0
 
 
 class AuthService:
@@ -166,6 +168,9 @@ class AuthService:
         row = await self.db.read(user_store.get_login_row, address)
         password_hash = row["password_hash"] if row else self._dummy_hash
         work = await self._work_cost()
+        stored = cost_of(password_hash) or 0
+        if stored > work:  # newer than the cached ceiling: raise it for the next ones
+            self._cost_ceiling = (min(stored, 31), time.monotonic() + COST_CEILING_SECONDS)
         matches = await self._hashing(verify_at_cost, password, password_hash, work)
         lock_for = dt.timedelta(seconds=self.settings.lockout_duration)
         if row is None:
