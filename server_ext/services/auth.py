@@ -10,17 +10,20 @@ USER_CACHE_SECONDS).
 
 A wrong password, an unknown email and a locked account cost the same bcrypt work (that
 of the highest cost among the configured one and the stored hashes) and answer with the
-same status and body shape; unknown emails are "locked" too after the same number of
-tries, so a lock says nothing about whether an account exists. A successful login
-rehashes a password stored at another cost than the configured one.
+same status and body shape; the refusals that write nothing are held to the typical
+time of a wrong password (which commits a failure count); unknown emails are "locked"
+too after the same number of tries, so a lock says nothing about whether an account
+exists. A successful login rehashes a password stored at another cost than the
+configured one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import statistics
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +130,8 @@ USER_CACHE_SECONDS = 5.0
 # written by another process, e.g. `chatmore create-user` with another BCRYPT_COST, is
 # seen within this time).
 COST_CEILING_SECONDS = 10.0
+# Wrong-password refusals whose median the other refusals are held to.
+REFUSAL_SAMPLES = 32
 
 
 class AuthService:
@@ -138,6 +143,8 @@ class AuthService:
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatmore-bcrypt")
         self._dummy_hash = dummy_hash(settings.bcrypt_cost)
         self._cost_ceiling: tuple[int, float] | None = None  # (cost, trusted until)
+        # Recent durations of wrong-password refusals, the yardstick of _answer_alike.
+        self._refusal_times: deque[float] = deque(maxlen=REFUSAL_SAMPLES)
         self._unknown = _UnknownEmailLockout()
         self._tickets = _UsedTickets()
         self._users: dict[int, tuple[AuthUser | None, float]] = {}
@@ -164,6 +171,7 @@ class AuthService:
     async def login(self, email: object, password: object, user_agent: str, ip: str) -> Session:
         if not isinstance(password, str) or not isinstance(email, str):
             raise ChatMoreError("VALIDATION_FAILED", "email and password are required")
+        started = time.monotonic()
         address = email.strip().lower()
         row = await self.db.read(user_store.get_login_row, address)
         password_hash = row["password_hash"] if row else self._dummy_hash
@@ -177,9 +185,12 @@ class AuthService:
             if self._unknown.is_locked(address) or self._unknown.fail(
                 address, self.settings.lockout_threshold, self.settings.lockout_duration
             ):
+                await self._answer_alike(started)
                 raise ChatMoreError("AUTH_ACCOUNT_LOCKED")
+            await self._answer_alike(started)
             raise ChatMoreError("AUTH_INVALID_CREDENTIALS")
         if row["locked_until"] is not None and row["locked_until"] > utcnow():
+            await self._answer_alike(started)
             raise ChatMoreError("AUTH_ACCOUNT_LOCKED")
         if not matches:
             locked = await self.db.write(
@@ -188,13 +199,26 @@ class AuthService:
                 self.settings.lockout_threshold,
                 lock_for,
             )
+            # The slowest refusal (bcrypt and a committed write): the others wait as long.
+            self._refusal_times.append(time.monotonic() - started)
             raise ChatMoreError("AUTH_ACCOUNT_LOCKED" if locked else "AUTH_INVALID_CREDENTIALS")
         if not row["is_active"]:
+            await self._answer_alike(started)
             raise ChatMoreError("AUTH_INVALID_CREDENTIALS")
         await self.db.write(user_store.record_login_success, row["id"])
         if cost_of(row["password_hash"]) != self.settings.bcrypt_cost:
             await self._rehash(row["id"], password)
         return await self._new_session(row, family=None, user_agent=user_agent, ip=ip)
+
+    async def _answer_alike(self, started: float) -> None:
+        """Hold a refusal that wrote nothing (unknown email, locked or inactive account)
+        until the typical time of a wrong password, which also commits a failure count:
+        on a database that syncs each commit, that write alone would tell them apart."""
+        if not self._refusal_times:
+            return
+        wait = statistics.median(self._refusal_times) - (time.monotonic() - started)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _rehash(self, user_id: int, password: str) -> None:
         """Store the password again at the configured cost (the same password: sessions
