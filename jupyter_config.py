@@ -64,7 +64,14 @@ c.LabApp.extension_manager = "readonly"
 # How long a locked account stays locked. Environment: AUTH_LOCKOUT_DURATION.
 # c.ChatMoreApp.lockout_duration = '15m'
 
-# bcrypt work factor. Environment: BCRYPT_COST.
+# How long a just-rotated refresh token still gets its live successor (two tabs
+# refreshing at once) instead of revoking its family as a reuse; 0 turns it off.
+# Environment: AUTH_REFRESH_GRACE.
+# c.ChatMoreApp.refresh_grace = '5s'
+
+# bcrypt work factor. Passwords stored at another cost are rehashed at the next login;
+# until then every login takes the time of the highest cost stored. Environment:
+# BCRYPT_COST.
 # c.ChatMoreApp.bcrypt_cost = 12
 
 # Origins (comma-separated) allowed to call the API from a browser. Environment:
@@ -110,6 +117,19 @@ c.LabApp.extension_manager = "readonly"
 # (renewed every quarter of it); after that, any process sharing the database marks them
 # INTERRUPTED. Environment: CHATMORE_PROCESS_LEASE.
 # c.ChatMoreApp.process_lease = '20s'
+
+# Dashboard pages (each with its kernel, ~130 MB) one signed-in visitor may have open at
+# once; one more gets a "busy" page. Environment: CHATMORE_DASHBOARD_KERNELS_PER_USER.
+# c.ChatMoreApp.dashboard_kernels_per_user = 3
+
+# Dashboard kernels the server runs at once, all visitors together; past it, visitors
+# get a "busy" page. Environment: CHATMORE_DASHBOARD_KERNELS_TOTAL.
+# c.ChatMoreApp.dashboard_kernels_total = 20
+
+# A dashboard kernel whose page has not connected to it within this time is shut down (a
+# page fetched by a script, or closed while loading). Environment:
+# CHATMORE_DASHBOARD_CONNECT_TIMEOUT.
+# c.ChatMoreApp.dashboard_connect_timeout = '60s'
 
 # A bearer token with which a Prometheus scraper reads chatmore/metrics (admins can
 # always read them); empty means admins only. Environment: CHATMORE_METRICS_TOKEN.

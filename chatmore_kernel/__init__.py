@@ -58,16 +58,24 @@ _default: Session | None = None
 _default_lock = threading.Lock()
 
 
-def connect(url: str | None = None, email: str | None = None, password: str | None = None):
+def connect(
+    url: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    *,
+    refresh_token: str | None = None,
+):
     """Sign in and make this the default session.
 
     With no arguments the server is ``$CHATMORE_URL`` (set for kernels the ChatMore
     server starts) and the credentials come from ``$CHATMORE_EMAIL`` and
     ``$CHATMORE_PASSWORD``, else from the JSON file ``$CHATMORE_CREDENTIALS``, else from
     the quick start's ``credentials.json`` in the ChatMore data directory.
+    ``refresh_token`` takes over a session the server handed over instead (the dashboard
+    server does so for the kernel of a signed-in visitor's page).
     """
     global _default
-    new = Session(url, email, password)
+    new = Session(url, email, password, refresh_token=refresh_token)
     with _default_lock:
         old, _default = _default, new
     if old is not None:

@@ -63,7 +63,17 @@ def refresh_margin(ttl: float) -> float:
 class ApiClient:
     """A logged-in connection to one ChatMore server (thread-safe)."""
 
-    def __init__(self, url: str, email: str, password: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        email: str | None = None,
+        password: str | None = None,
+        *,
+        refresh_token: str | None = None,
+    ) -> None:
+        """Sign in with ``email`` and ``password``, or take over the session of
+        ``refresh_token`` (a refresh token the server handed over, as the dashboard
+        server does for the kernels it starts for a signed-in visitor)."""
         self.url = url
         self.user: dict[str, Any] = {}
         self._http = httpx.Client(
@@ -77,7 +87,10 @@ class ApiClient:
         self._ttl = 0.0
         self._refresh_lock = threading.Lock()
         try:
-            self._login(email, password)
+            if refresh_token is not None:
+                self._take_over(refresh_token)
+            else:
+                self._login(email or "", password or "")
         except BaseException:
             self._http.close()
             raise
@@ -98,6 +111,15 @@ class ApiClient:
     def _login(self, email: str, password: str) -> None:
         sent_at = time.monotonic()
         answer = self._send("POST", "auth/login", json={"email": email, "password": password})
+        self._accept(answer.json(), sent_at)
+
+    def _take_over(self, refresh_token: str) -> None:
+        url = httpx.URL(self.url)
+        self._http.cookies.set(
+            REFRESH_COOKIE, refresh_token, domain=url.host, path=f"{url.path}{API_PREFIX}auth"
+        )
+        sent_at = time.monotonic()
+        answer = self._send("POST", "auth/refresh", headers=self._cookie_headers())
         self._accept(answer.json(), sent_at)
 
     def _refresh(self, stale: BearerAuth) -> BearerAuth:

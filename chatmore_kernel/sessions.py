@@ -41,9 +41,17 @@ class Session:
     """A signed-in connection: ``url`` (the server), ``user`` (the account, a dict)."""
 
     def __init__(
-        self, url: str | None = None, email: str | None = None, password: str | None = None
+        self,
+        url: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        *,
+        refresh_token: str | None = None,
     ) -> None:
         base = server_url(url)
+        if refresh_token is not None:
+            self._api = ApiClient(base, refresh_token=refresh_token)
+            return
         credentials = find_credentials(email, password)
         self._api = ApiClient(base, credentials.email, credentials.password)
 

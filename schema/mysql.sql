@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0006
+-- Alembic revision: 0007
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -63,6 +63,7 @@ CREATE TABLE users (
 	locked_until DATETIME(6),
 	is_active BOOL NOT NULL DEFAULT '1',
 	last_login_at DATETIME(6),
+	tokens_valid_after DATETIME(6),
 	created_at DATETIME(6) NOT NULL,
 	updated_at DATETIME(6) NOT NULL,
 	CONSTRAINT pk_users PRIMARY KEY (id),

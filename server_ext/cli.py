@@ -16,6 +16,7 @@ from traitlets.config import Application
 
 from .config import ConfigError, Settings, settings_from_traits
 from .errors import ChatMoreError
+from .security.private_files import private_dir
 from .store import migrate
 from .store.db import Database, describe_db_error
 
@@ -34,7 +35,7 @@ def load_cli_settings(config_file: str | None) -> Settings:
 
 
 def open_database(settings: Settings, *, migrate_schema: bool = True) -> Database:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db = Database(settings.db_url, threads=2)
     try:
         if migrate_schema:
@@ -50,6 +51,7 @@ def open_database(settings: Settings, *, migrate_schema: bool = True) -> Databas
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    private_dir(settings.data_dir)
     db = Database(settings.db_url, threads=1)
     try:
         before, after = migrate.upgrade(db.engine)
@@ -66,6 +68,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    private_dir(settings.data_dir)
     db = Database(settings.db_url, threads=1)
     try:
         current = migrate.current_revision(db.engine)

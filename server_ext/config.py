@@ -64,6 +64,13 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
+def parse_duration_or_zero(value: object) -> float:
+    """A duration as :func:`parse_duration`, or 0 (``0``, ``0s``: turned off)."""
+    if str(value).strip().lower() in {"0", "0s", "0ms", "0.0"} or value == 0:
+        return 0.0
+    return parse_duration(value)
+
+
 def parse_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -282,7 +289,22 @@ OPTIONS: tuple[Option, ...] = (
         parse_duration,
         "How long a locked account stays locked.",
     ),
-    Option("bcrypt_cost", ("BCRYPT_COST",), 12, parse_bcrypt_cost, "bcrypt work factor."),
+    Option(
+        "refresh_grace",
+        ("AUTH_REFRESH_GRACE",),
+        "5s",
+        parse_duration_or_zero,
+        "How long a just-rotated refresh token still gets its live successor (two tabs "
+        "refreshing at once) instead of revoking its family as a reuse; 0 turns it off.",
+    ),
+    Option(
+        "bcrypt_cost",
+        ("BCRYPT_COST",),
+        12,
+        parse_bcrypt_cost,
+        "bcrypt work factor. Passwords stored at another cost are rehashed at the next "
+        "login; until then every login takes the time of the highest cost stored.",
+    ),
     Option(
         "cors_allowed_origins",
         ("CORS_ALLOWED_ORIGINS",),
@@ -365,6 +387,30 @@ OPTIONS: tuple[Option, ...] = (
         "database marks them INTERRUPTED.",
     ),
     Option(
+        "dashboard_kernels_per_user",
+        ("CHATMORE_DASHBOARD_KERNELS_PER_USER",),
+        3,
+        parse_positive_int,
+        "Dashboard pages (each with its kernel, ~130 MB) one signed-in visitor may have "
+        'open at once; one more gets a "busy" page.',
+    ),
+    Option(
+        "dashboard_kernels_total",
+        ("CHATMORE_DASHBOARD_KERNELS_TOTAL",),
+        20,
+        parse_positive_int,
+        "Dashboard kernels the server runs at once, all visitors together; past it, "
+        'visitors get a "busy" page.',
+    ),
+    Option(
+        "dashboard_connect_timeout",
+        ("CHATMORE_DASHBOARD_CONNECT_TIMEOUT",),
+        "60s",
+        parse_duration,
+        "A dashboard kernel whose page has not connected to it within this time is "
+        "shut down (a page fetched by a script, or closed while loading).",
+    ),
+    Option(
         "metrics_token",
         ("CHATMORE_METRICS_TOKEN",),
         "",
@@ -424,6 +470,7 @@ class Settings:
     allow_self_register: bool
     lockout_threshold: int
     lockout_duration: float
+    refresh_grace: float
     bcrypt_cost: int
     cors_allowed_origins: tuple[str, ...]
     cookie_secure: str
@@ -436,6 +483,9 @@ class Settings:
     experiment_max_concurrency: int
     sse_heartbeat: float
     process_lease: float
+    dashboard_kernels_per_user: int
+    dashboard_kernels_total: int
+    dashboard_connect_timeout: float
     metrics_token: str
     demo: bool
     log_content: bool

@@ -42,6 +42,11 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     ),
     "PROVIDER_AUTH_FAILED": ErrorSpec(502, "the provider refused the API key"),
     "PROVIDER_RATE_LIMITED": ErrorSpec(429, "the provider is rate limiting"),
+    "PROVIDER_QUOTA_EXCEEDED": ErrorSpec(402, "the provider account's quota or credit is used up"),
+    "PROVIDER_CONTEXT_TOO_LONG": ErrorSpec(
+        400, "the conversation is longer than the model's context window"
+    ),
+    "PROVIDER_MODEL_NOT_FOUND": ErrorSpec(502, "the provider does not know the upstream model"),
     "PROVIDER_HTTP_ERROR": ErrorSpec(502, "the provider answered with an error status"),
     "PROVIDER_BAD_RESPONSE": ErrorSpec(502, "the provider's answer was malformed or incomplete"),
     # conversations and turns

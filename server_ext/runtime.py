@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .config import Settings
 from .security.keys import Keyring
+from .security.private_files import private_dir
 from .security.secret_box import SecretBox
 from .security.tokens import TokenService
 from .services.auth import AuthService
@@ -55,7 +56,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         """Open the database and bring its schema up to date (blocking; before serving)."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         db = Database(settings.db_url, threads=settings.db_threads)
         before, after = migrate.upgrade(db.engine)
         if before != after:

@@ -10,7 +10,9 @@
   tree, no files, no login pages — and Voilà itself never mounts JupyterLab, terminals or
   the contents, kernels-list and sessions APIs. Voilà's kernel websocket forwards only
   widget (comm) messages, so a visitor can drive the page's widgets but not run code;
-- the page uses ChatMore's offline template (``share/voila/templates/chatmore``).
+- the page uses ChatMore's offline template (``share/voila/templates/chatmore``);
+- a kernel starts only for a signed-in visitor, within caps per visitor and in total,
+  and is shut down when its page never connects (``gate.py``, ``kernels.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from ..handlers import routes
 from ..logs import route_to as route_logs_to
 from ..runtime import Runtime
 from ..store.db import describe_db_error
+from .gate import KERNEL_HEADERS, DashboardPageHandler, gate_routes
+from .kernels import DashboardKernelManager, KernelLedger
 
 TEMPLATE = "chatmore"
 # A Jupyter data directory holding voila/templates/chatmore (see _use_packaged_template).
@@ -60,7 +64,10 @@ LOCKED_CONFIGURATION: dict[str, Any] = {
     "preheat_kernel": False,
     "progressive_rendering": False,
     "prelaunch_hook": None,
-    "http_header_envs": [],
+    # Only the headers the gate sets (a visitor's own are dropped): the kernel's session
+    # and the ledger reservation.
+    "http_header_envs": list(KERNEL_HEADERS),
+    "multi_kernel_manager_class": DashboardKernelManager,
 }
 
 # What kernels (which inherit the server's environment) must not get: the server's secrets,
@@ -143,7 +150,17 @@ class DashboardApp(Voila):
 
     def init_settings(self) -> dict[str, Any]:
         settings = super().init_settings()
+        assert self.runtime is not None
+        chatmore = self.runtime.settings
+        ledger = KernelLedger(
+            chatmore.dashboard_kernels_per_user, chatmore.dashboard_kernels_total
+        )
+        manager = self.kernel_manager
+        assert isinstance(manager, DashboardKernelManager)
+        manager.ledger = ledger
+        manager.connect_timeout = chatmore.dashboard_connect_timeout
         settings["chatmore_runtime"] = self.runtime
+        settings["chatmore_kernel_ledger"] = ledger
         # jupyter_server's access log, which scrubs secrets (and the stream ticket) from URIs.
         settings["log_function"] = log_request
         settings["extra_log_scrub_param_keys"] = list(SCRUBBED_QUERY_PARAMS)
@@ -156,9 +173,9 @@ class DashboardApp(Voila):
         for route in super().init_handlers():
             pattern, handler = route[0], route[1]
             if handler is TornadoVoilaHandler:
-                # The page at the base URL only; Voilà's catch-all would redirect any other
-                # path into its file handler.
-                voila.append((server_url, handler, *route[2:]))
+                # The page at the base URL only, behind the sign-in gate; Voilà's
+                # catch-all would redirect any other path into its file handler.
+                voila.append((server_url, DashboardPageHandler, *route[2:]))
             elif pattern.startswith(kept):
                 voila.append(route)
         assert self.runtime is not None
@@ -166,7 +183,7 @@ class DashboardApp(Voila):
             (url_path_join(server_url, pattern), *rest)
             for pattern, *rest in routes(demo=self.runtime.settings.demo)
         ]
-        return [*chatmore, *voila]
+        return [*chatmore, *gate_routes(server_url), *voila]
 
 
 def lock(configuration: VoilaConfiguration) -> None:

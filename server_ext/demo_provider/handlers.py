@@ -33,7 +33,9 @@ FLUSH_EVERY = 64
 # hold a handler forever.
 STALL_LIMIT_S = 600.0
 # Faults that strike after stall_after tokens of a stream.
-MID_STREAM_FAULTS = frozenset({"stall", "malformed", "early_close", "inband_error"})
+MID_STREAM_FAULTS = frozenset(
+    {"stall", "malformed", "early_close", "inband_error", "leak_key_inband"}
+)
 # Pause between the writes of one frame in the "split" fault.
 SPLIT_PAUSE_S = 0.001
 
@@ -276,6 +278,8 @@ class ChatCompletionsHandler(DemoHandler):
             self.redirect(f"{where}/_demo/redirected", status=302)
             return
         tokens, finish_reason = self._reply_tokens(spec, request)
+        if spec.fault == "leak_key_finish":
+            finish_reason = self._presented_key().lower()
         prompt_tokens = count_prompt_tokens(request.messages)
         try:
             if request.stream:
@@ -298,6 +302,11 @@ class ChatCompletionsHandler(DemoHandler):
                 "invalid_request_error",
                 code="invalid_api_key",
             )
+        if fault == "leak_key":
+            key = self._presented_key()
+            raise OpenAIError(
+                400, f"Incorrect API key provided: {key}.", key.lower(), code=key.lower()
+            )
         if fault == "rate_limit" or (fault == "rate_limit_once" and self._first_time(request)):
             wait = spec.retry_after
             raise OpenAIError(
@@ -318,6 +327,10 @@ class ChatCompletionsHandler(DemoHandler):
             raise invalid_request(
                 "Unrecognized request argument supplied: stream_options", "stream_options"
             )
+
+    def _presented_key(self) -> str:
+        """The API key of the request, for the faults of a provider that echoes it."""
+        return self.request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
 
     def _first_time(self, request: ChatRequest) -> bool:
         material = json.dumps([request.model, request.messages], sort_keys=True)
@@ -424,6 +437,12 @@ class ChatCompletionsHandler(DemoHandler):
                 None,
                 "overloaded",
             )
+            await self._send(sse(error), spec, flush=True)
+            self.finish()
+            return False
+        if fault == "leak_key_inband":
+            key = self._presented_key()
+            error = error_body(f"Key {key} is over quota.", key.lower(), None, key.lower())
             await self._send(sse(error), spec, flush=True)
             self.finish()
             return False

@@ -39,6 +39,9 @@ FAULTS = frozenset(
         "rate_limit_once",
         "server_error_once",
         "auth",
+        "leak_key",
+        "leak_key_inband",
+        "leak_key_finish",
     }
 )
 

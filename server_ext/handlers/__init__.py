@@ -37,6 +37,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("auth/login", auth.LoginHandler),
         ("auth/refresh", auth.RefreshHandler),
         ("auth/logout", auth.LogoutHandler),
+        ("auth/logout-all", auth.LogoutAllHandler),
         ("auth/me", auth.MeHandler),
         ("auth/change-password", auth.ChangePasswordHandler),
         ("streams/ticket", streams.TicketHandler),

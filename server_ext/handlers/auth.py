@@ -1,4 +1,5 @@
-"""``chatmore/auth/*``: register, login, refresh, logout, me, change-password."""
+"""``chatmore/auth/*``: register, login, refresh, logout, logout-all, me,
+change-password."""
 
 from __future__ import annotations
 
@@ -81,6 +82,22 @@ class LogoutHandler(AuthHandler):
     @same_site_only
     async def post(self) -> None:
         await self.runtime.auth.logout(self.refresh_cookie())
+        self.drop_cookie()
+        self.set_status(204)
+        self.finish()
+
+
+class LogoutAllHandler(AuthHandler):
+    """Log out everywhere: every session of the caller ends, this one included."""
+
+    @operation(
+        "End every session of the caller: refresh tokens and access tokens alike",
+        access="user",
+        answers={204: "none"},
+    )
+    @authenticated()
+    async def post(self) -> None:
+        await self.runtime.auth.logout_everywhere(self.user)
         self.drop_cookie()
         self.set_status(204)
         self.finish()

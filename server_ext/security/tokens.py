@@ -4,7 +4,8 @@ RS256 only, and the verifier pins it: the algorithm is never read from the token
 ``none``, HS*, and tokens whose header brings a key (``jku``, ``jwk``, ``x5u``, ``x5c``)
 are refused; ``kid`` only picks a key from the local keyring. Every token carries
 iss, aud, sub, iat, exp, jti and a ``type`` (access, refresh or stream) that each
-verifier checks, so that no kind of token is accepted as another.
+verifier checks, so that no kind of token is accepted as another. ``iat_ms`` (the issue
+time in milliseconds) lets a user's "tokens valid after" time cut finer than iat's second.
 """
 
 from __future__ import annotations
@@ -53,17 +54,28 @@ class TokenService:
         self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(
-        self, kind: TokenType, subject: str, ttl: float, claims: dict[str, Any] | None = None
+        self,
+        kind: TokenType,
+        subject: str,
+        ttl: float,
+        claims: dict[str, Any] | None = None,
+        *,
+        jti: str | None = None,
+        expires_at: int | None = None,
     ) -> Issued:
-        now = int(time.time())
-        jti = new_id()
+        """A signed token; ``jti`` and ``expires_at`` re-issue a stored refresh token."""
+        clock = time.time()
+        now = int(clock)
+        jti = jti or new_id()
+        exp = expires_at if expires_at is not None else now + int(ttl)
         payload = {
             **(claims or {}),
             "iss": self._issuer,
             "aud": self._audience,
             "sub": subject,
             "iat": now,
-            "exp": now + int(ttl),
+            "iat_ms": int(clock * 1000),
+            "exp": exp,
             "jti": jti,
             "type": kind,
         }
@@ -73,7 +85,7 @@ class TokenService:
             algorithm=ALGORITHM,
             headers={"kid": self._keyring.signing_kid},
         )
-        return Issued(token=token, jti=jti, expires_at=now + int(ttl), ttl=ttl)
+        return Issued(token=token, jti=jti, expires_at=exp, ttl=exp - now)
 
     def verify(self, token: str, kind: TokenType) -> dict[str, Any]:
         """The claims of a valid token of this kind; AUTH_TOKEN_EXPIRED for an expired

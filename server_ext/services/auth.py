@@ -2,18 +2,28 @@
 
 Access tokens are checked on every call against the user row, so a deactivated user is
 shut out at once. Refresh tokens rotate on every use; presenting a rotated one revokes
-its whole family (DESIGN §7). A wrong password, an unknown email and a locked account
-cost one bcrypt check each and answer with the same status and body shape; unknown
-emails are "locked" too after the same number of tries, so a lock says nothing about
-whether an account exists.
+its whole family (DESIGN §7), except within a short grace period (AUTH_REFRESH_GRACE):
+two tabs that refresh at once both get the live successor. A password change, a
+deactivation and "log out everywhere" set the user's ``tokens_valid_after``: access
+tokens and tickets issued before it are refused (by other processes within
+USER_CACHE_SECONDS).
+
+A wrong password, an unknown email and a locked account cost the same bcrypt work (that
+of the highest cost among the configured one and the stored hashes) and answer with the
+same status and body shape; the refusals that write nothing are held to the typical
+time of a wrong password (which commits a failure count); unknown emails are "locked"
+too after the same number of tries, so a lock says nothing about whether an account
+exists. A successful login rehashes a password stored at another cost than the
+configured one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import statistics
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +34,10 @@ from ..config import Settings
 from ..errors import ChatMoreError
 from ..security.passwords import (
     check_password_rules,
+    cost_of,
     dummy_hash,
     hash_password,
+    verify_at_cost,
     verify_password,
 )
 from ..security.tokens import Issued, TokenService, new_id
@@ -46,6 +58,8 @@ class AuthUser:
     email: str
     role: str
     display_name: str
+    # Unix milliseconds before which this user's access tokens are refused (0: none).
+    tokens_valid_after_ms: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -100,6 +114,12 @@ class _UnknownEmailLockout:
 # this server take effect at once; a change made by another server process sharing the
 # database takes at most this long.
 USER_CACHE_SECONDS = 5.0
+# How long the highest bcrypt cost among stored hashes is trusted from memory (a hash
+# written by another process, e.g. `chatmore create-user` with another BCRYPT_COST, is
+# seen within this time).
+COST_CEILING_SECONDS = 10.0
+# Wrong-password refusals whose median the other refusals are held to.
+REFUSAL_SAMPLES = 32
 
 
 class AuthService:
@@ -110,6 +130,9 @@ class AuthService:
         # bcrypt is slow on purpose; keep it off the event loop and out of the DB pool.
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatmore-bcrypt")
         self._dummy_hash = dummy_hash(settings.bcrypt_cost)
+        self._cost_ceiling: tuple[int, float] | None = None  # (cost, trusted until)
+        # Recent durations of wrong-password refusals, the yardstick of _answer_alike.
+        self._refusal_times: deque[float] = deque(maxlen=REFUSAL_SAMPLES)
         self._unknown = _UnknownEmailLockout()
         self._users: dict[int, tuple[AuthUser | None, float]] = {}
 
@@ -135,18 +158,26 @@ class AuthService:
     async def login(self, email: object, password: object, user_agent: str, ip: str) -> Session:
         if not isinstance(password, str) or not isinstance(email, str):
             raise ChatMoreError("VALIDATION_FAILED", "email and password are required")
+        started = time.monotonic()
         address = email.strip().lower()
         row = await self.db.read(user_store.get_login_row, address)
         password_hash = row["password_hash"] if row else self._dummy_hash
-        matches = await self._hashing(verify_password, password, password_hash)
+        work = await self._work_cost()
+        stored = cost_of(password_hash) or 0
+        if stored > work:  # newer than the cached ceiling: raise it for the next ones
+            self._cost_ceiling = (min(stored, 31), time.monotonic() + COST_CEILING_SECONDS)
+        matches = await self._hashing(verify_at_cost, password, password_hash, work)
         lock_for = dt.timedelta(seconds=self.settings.lockout_duration)
         if row is None:
             if self._unknown.is_locked(address) or self._unknown.fail(
                 address, self.settings.lockout_threshold, self.settings.lockout_duration
             ):
+                await self._answer_alike(started)
                 raise ChatMoreError("AUTH_ACCOUNT_LOCKED")
+            await self._answer_alike(started)
             raise ChatMoreError("AUTH_INVALID_CREDENTIALS")
         if row["locked_until"] is not None and row["locked_until"] > utcnow():
+            await self._answer_alike(started)
             raise ChatMoreError("AUTH_ACCOUNT_LOCKED")
         if not matches:
             locked = await self.db.write(
@@ -155,11 +186,45 @@ class AuthService:
                 self.settings.lockout_threshold,
                 lock_for,
             )
+            # The slowest refusal (bcrypt and a committed write): the others wait as long.
+            self._refusal_times.append(time.monotonic() - started)
             raise ChatMoreError("AUTH_ACCOUNT_LOCKED" if locked else "AUTH_INVALID_CREDENTIALS")
         if not row["is_active"]:
+            await self._answer_alike(started)
             raise ChatMoreError("AUTH_INVALID_CREDENTIALS")
         await self.db.write(user_store.record_login_success, row["id"])
+        if cost_of(row["password_hash"]) != self.settings.bcrypt_cost:
+            await self._rehash(row["id"], password)
         return await self._new_session(row, family=None, user_agent=user_agent, ip=ip)
+
+    async def _answer_alike(self, started: float) -> None:
+        """Hold a refusal that wrote nothing (unknown email, locked or inactive account)
+        until the typical time of a wrong password, which also commits a failure count:
+        on a database that syncs each commit, that write alone would tell them apart."""
+        if not self._refusal_times:
+            return
+        wait = statistics.median(self._refusal_times) - (time.monotonic() - started)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _rehash(self, user_id: int, password: str) -> None:
+        """Store the password again at the configured cost (the same password: sessions
+        stay)."""
+        new_hash = await self._hashing(hash_password, password, self.settings.bcrypt_cost)
+        await self.db.write(user_store.set_password_hash, user_id, new_hash, end_sessions=False)
+        self._cost_ceiling = None
+
+    async def _work_cost(self) -> int:
+        """The bcrypt cost every login check takes the time of: the configured one, or a
+        higher one while some stored hash still has it (until its owner logs in and is
+        rehashed), so that such an account cannot be told apart by its slowness."""
+        now = time.monotonic()
+        if self._cost_ceiling is None or self._cost_ceiling[1] <= now:
+            costs = await self.db.read(user_store.stored_hash_costs)
+            stored = [int(c) for c in costs if c.isdigit()]
+            ceiling = max([self.settings.bcrypt_cost, *stored])
+            self._cost_ceiling = (min(ceiling, 31), now + COST_CEILING_SECONDS)
+        return self._cost_ceiling[0]
 
     async def profile(self, user_id: int) -> dict[str, Any]:
         user = await self.db.read(user_store.get_user, user_id)
@@ -181,7 +246,7 @@ class AuthService:
         new_hash = await self._hashing(hash_password, new_password, self.settings.bcrypt_cost)
 
         def store(conn: Any) -> None:
-            user_store.set_password_hash(conn, user.id, new_hash)
+            user_store.set_password_hash(conn, user.id, new_hash)  # ends access tokens
             token_store.revoke_user(conn, user.id)
 
         await self.db.write(store)
@@ -284,8 +349,9 @@ class AuthService:
         row = await self.db.read(user_store.get_auth_row, user_id)
         if row is None or not row["is_active"]:
             raise ChatMoreError("AUTH_TOKEN_REVOKED")
-        access, refresh = self._issue_pair(row, str(claims.get("fam", "")))
-        outcome, _family = await self.db.write(
+        family = str(claims.get("fam", ""))
+        access, refresh = self._issue_pair(row, family)
+        outcome = await self.db.write(
             token_store.rotate,
             old_jti=claims["jti"],
             user_id=user_id,
@@ -293,10 +359,23 @@ class AuthService:
             new_expires_at=_as_utc(refresh.expires_at),
             user_agent=user_agent,
             ip=ip,
+            grace=dt.timedelta(seconds=self.settings.refresh_grace),
         )
-        if outcome is token_store.Rotation.ROTATED:
+        if outcome.rotation is token_store.Rotation.ROTATED:
             return Session(user=row, access=access, refresh=refresh)
-        if outcome is token_store.Rotation.EXPIRED:
+        if outcome.rotation is token_store.Rotation.GRACE:
+            # The other tab's successor, signed again: one live token for the family.
+            assert outcome.successor and outcome.successor_expires_at
+            again = self.tokens.issue(
+                "refresh",
+                str(user_id),
+                self.settings.jwt_refresh_ttl,
+                {"fam": outcome.family or family},
+                jti=outcome.successor,
+                expires_at=int(outcome.successor_expires_at.replace(tzinfo=dt.UTC).timestamp()),
+            )
+            return Session(user=row, access=access, refresh=again)
+        if outcome.rotation is token_store.Rotation.EXPIRED:
             raise ChatMoreError("AUTH_TOKEN_EXPIRED")
         raise ChatMoreError("AUTH_TOKEN_REVOKED")
 
@@ -314,6 +393,23 @@ class AuthService:
         if family is not None:
             await self.db.write(token_store.revoke_family, family)
 
+    async def handover(self, user: dict[str, Any], user_agent: str, ip: str) -> Session:
+        """A new session (its own family) for ``user``, whom the caller has already
+        authenticated: the dashboard server gives one to the kernel of a signed-in
+        visitor's page."""
+        return await self._new_session(user, family=None, user_agent=user_agent, ip=ip)
+
+    async def logout_everywhere(self, user: AuthUser) -> None:
+        """End every session of the user: refresh tokens revoked, access tokens and
+        tickets issued until now refused."""
+
+        def store(conn: Any) -> None:
+            user_store.end_sessions(conn, user.id)
+            token_store.revoke_user(conn, user.id)
+
+        await self.db.write(store)
+        self._forget_user(user.id)
+
     async def authenticate(self, authorization: str | None) -> AuthUser:
         """The caller of a bearer-authenticated request."""
         if not authorization:
@@ -322,11 +418,12 @@ class AuthService:
         if scheme.lower() != "bearer" or not token.strip():
             raise ChatMoreError("AUTH_TOKEN_INVALID", "use the Authorization: Bearer scheme")
         claims = self.tokens.verify(token.strip(), "access")
-        return await self._active_user(int(claims["sub"]))
+        return await self._active_user(int(claims["sub"]), claims)
 
-    async def _active_user(self, user_id: int) -> AuthUser:
-        """The user behind a token, if still active (read through a short cache: this
-        runs on every authenticated request)."""
+    async def _active_user(self, user_id: int, claims: dict[str, Any]) -> AuthUser:
+        """The user behind a token, if still active and the token issued after their
+        tokens_valid_after (read through a short cache: this runs on every
+        authenticated request)."""
         now = time.monotonic()
         cached = self._users.get(user_id)
         if cached is not None and cached[1] > now:
@@ -335,12 +432,23 @@ class AuthService:
             row = await self.db.read(user_store.get_auth_row, user_id)
             user = None
             if row is not None and row["is_active"]:
-                user = AuthUser(row["id"], row["email"], row["role"], row["display_name"])
+                user = AuthUser(
+                    row["id"],
+                    row["email"],
+                    row["role"],
+                    row["display_name"],
+                    _unix_ms(row["tokens_valid_after"]),
+                )
             if len(self._users) > 10_000:
                 self._users.clear()
             self._users[user_id] = (user, now + USER_CACHE_SECONDS)
         if user is None:
             raise ChatMoreError("AUTH_TOKEN_REVOKED", "the account is no longer active")
+        issued_ms = claims.get("iat_ms")
+        if not isinstance(issued_ms, int) or isinstance(issued_ms, bool):
+            issued_ms = int(claims["iat"]) * 1000
+        if issued_ms < user.tokens_valid_after_ms:
+            raise ChatMoreError("AUTH_TOKEN_REVOKED", "the session was ended; sign in again")
         return user
 
     def _forget_user(self, user_id: int) -> None:
@@ -371,13 +479,21 @@ class AuthService:
             )
         except IntegrityError:
             raise ChatMoreError("AUTH_TOKEN_REVOKED", "the ticket was already used") from None
-        user = await self._active_user(int(claims["sub"]))
+        user = await self._active_user(int(claims["sub"]), claims)
         if await self.db.read(turn_store.turn_owner, turn_id) != user.id:
             raise ChatMoreError("TURN_NOT_FOUND")
         return user
 
     def close(self) -> None:
         self._hasher.shutdown(wait=False, cancel_futures=True)
+
+
+def _unix_ms(when: dt.datetime | None) -> int:
+    """Naive UTC → unix milliseconds (floored, so a token of the same millisecond as
+    the cut still counts as issued after it); 0 for None."""
+    if when is None:
+        return 0
+    return int(when.replace(tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def _as_utc(unix: float) -> dt.datetime:

@@ -40,13 +40,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from ..errors import ChatMoreError
+from ..errors import ERROR_CODES, ChatMoreError
 from ..security.url_policy import (
     AddressPolicy,
     AddressRefused,
     GuardedTransport,
     request_url,
 )
+from . import provider_errors
 from .sse_parser import SSEFormatError, SSEParser
 
 log = logging.getLogger("chatmore.provider")
@@ -68,8 +69,6 @@ MAX_ERROR_BODY = 64 * 1024
 MAX_ANSWER_BODY = 16 * 1024 * 1024
 # How long to wait for the end of a body after [DONE], to keep its connection.
 DRAIN_S = 0.1
-# An upstream error code short and plain enough to show a user as is.
-SAFE_UPSTREAM_CODE = re.compile(r"^[a-z0-9_.-]{1,40}$")
 # Characters an API key may have to travel in a header.
 HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
 
@@ -152,6 +151,10 @@ class _StreamOptionsRefused(Exception):
 class _BadEvent(Exception):
     """An event no provider should send; the message says what was wrong."""
 
+    def __init__(self, message: str, code: str = "PROVIDER_BAD_RESPONSE") -> None:
+        super().__init__(message)
+        self.code = code
+
 
 class _Call:
     """Clock, limits and text of one call, across its attempts."""
@@ -186,9 +189,11 @@ class _Call:
         self.parts.extend(texts)
 
     def error(self, code: str, message: str, http_status: int | None = None) -> ProviderError:
+        # The last guard: a message that holds the key (in any case) is never shown.
+        shown = provider_errors.redact(message, self.target.api_key, ERROR_CODES[code].meaning)
         return ProviderError(
             code,
-            message,
+            shown,
             http_status=http_status,
             partial_text="".join(self.parts),
             ttft_ms=self.ttft_ms,
@@ -240,20 +245,6 @@ def _usage(value: object) -> Usage | None:
         completion_tokens=_int_or_none(value.get("completion_tokens")),
         total_tokens=_int_or_none(value.get("total_tokens")),
     )
-
-
-def _upstream_code(body: bytes) -> str | None:
-    """A short error code from an OpenAI-shaped error body, if it is plain enough to show."""
-    try:
-        error = json.loads(body).get("error")
-    except (ValueError, AttributeError):
-        return None
-    if isinstance(error, dict):
-        for key in ("code", "type"):
-            value = error.get(key)
-            if isinstance(value, str) and SAFE_UPSTREAM_CODE.match(value):
-                return value
-    return None
 
 
 def _retry_after_s(headers: httpx.Headers) -> float | None:
@@ -583,27 +574,24 @@ class ProviderClient:
         body = await self._read_limited(call, response, MAX_ERROR_BODY, deadline)
         if status == 400 and asked_usage and b"stream_options" in body:
             raise _StreamOptionsRefused()
-        code = _upstream_code(body)
-        detail = f" ({code})" if code else ""
+        upstream = provider_errors.code_in_body(body)
+        detail = f" ({upstream})" if upstream else ""
         if status in (401, 403):
             raise call.error(
                 "PROVIDER_AUTH_FAILED",
                 f"the provider refused the API key (HTTP {status}){detail}",
                 status,
             )
-        if status == 429:
+        code = provider_errors.chatmore_code(
+            upstream, "PROVIDER_RATE_LIMITED" if status == 429 else "PROVIDER_HTTP_ERROR"
+        )
+        if code == "PROVIDER_RATE_LIMITED":
             raise _Retryable(
-                call.error(
-                    "PROVIDER_RATE_LIMITED",
-                    f"the provider is rate limiting (HTTP 429){detail}",
-                    status,
-                ),
+                call.error(code, f"the provider is rate limiting (HTTP {status}){detail}", status),
                 _retry_after_s(response.headers),
             )
-        error = call.error(
-            "PROVIDER_HTTP_ERROR", f"the provider answered HTTP {status}{detail}", status
-        )
-        if status >= 500:
+        error = call.error(code, f"the provider answered HTTP {status}{detail}", status)
+        if status >= 500 and code == "PROVIDER_HTTP_ERROR":
             raise _Retryable(error, _retry_after_s(response.headers))
         raise error
 
@@ -655,7 +643,7 @@ class ProviderClient:
                 call.add(texts)
                 yield texts
             if problem is not None:
-                raise call.error("PROVIDER_BAD_RESPONSE", str(problem))
+                raise call.error(problem.code, str(problem))
             if chunk is None:
                 break
             # Before the first token, that limit holds; after it, silence may last `idle`.
@@ -688,9 +676,12 @@ class ProviderClient:
         if type(event) is not dict:
             raise _BadEvent("the provider sent an unexpected event")
         if name == b"error" or event.get("error"):
-            code = _upstream_code(json.dumps({"error": event.get("error")}).encode())
-            detail = f" ({code})" if code else ""
-            raise _BadEvent(f"the provider reported an error mid-reply{detail}")
+            upstream = provider_errors.known_upstream_code(event.get("error"))
+            detail = f" ({upstream})" if upstream else ""
+            raise _BadEvent(
+                f"the provider reported an error mid-reply{detail}",
+                provider_errors.chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
+            )
         usage = event.get("usage")
         if usage is not None:
             call.usage = _usage(usage)
@@ -700,7 +691,7 @@ class ProviderClient:
         try:
             choice = choices[0]
             if choice.get("finish_reason"):
-                call.finish_reason = str(choice["finish_reason"])
+                call.finish_reason = provider_errors.finish_reason(choice["finish_reason"])
             text = (choice.get("delta") or {}).get("content")
         except (KeyError, IndexError, TypeError, AttributeError):
             raise _BadEvent("the provider sent an unexpected event") from None
@@ -710,10 +701,11 @@ class ProviderClient:
         self, call: _Call, response: httpx.Response, content_type: str, deadline: _Deadline
     ) -> ProviderError:
         body = await self._read_limited(call, response, MAX_ERROR_BODY, deadline)
-        code = _upstream_code(body)
-        if code:
+        upstream = provider_errors.code_in_body(body)
+        if upstream:
             return call.error(
-                "PROVIDER_BAD_RESPONSE", f"the provider answered with an error ({code})"
+                provider_errors.chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
+                f"the provider answered with an error ({upstream})",
             )
         shown = content_type.split(";")[0].strip() or "no content type"
         return call.error(
@@ -753,10 +745,11 @@ class ProviderClient:
         if not isinstance(answer, dict):
             raise call.error("PROVIDER_BAD_RESPONSE", "the provider's answer is not an object")
         if answer.get("error"):
-            code = _upstream_code(json.dumps({"error": answer["error"]}).encode())
-            detail = f" ({code})" if code else ""
+            upstream = provider_errors.known_upstream_code(answer["error"])
+            detail = f" ({upstream})" if upstream else ""
             raise call.error(
-                "PROVIDER_BAD_RESPONSE", f"the provider answered with an error{detail}"
+                provider_errors.chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
+                f"the provider answered with an error{detail}",
             )
         choices = answer.get("choices")
         choice = choices[0] if isinstance(choices, list) and choices else None
@@ -767,7 +760,7 @@ class ProviderClient:
         if isinstance(content, str) and content:
             call.add([content])
         if choice.get("finish_reason"):
-            call.finish_reason = str(choice["finish_reason"])
+            call.finish_reason = provider_errors.finish_reason(choice["finish_reason"])
         call.usage = _usage(answer.get("usage"))
         return call.end(streamed=False)
 

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
+from ..security.private_files import private_sqlite_file
+
 PING_TIMEOUT = 5.0
 
 P = ParamSpec("P")
@@ -42,8 +44,9 @@ def create_db_engine(url: str, pool_size: int = 8) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_sqlite_file(Path(database))
         engine = create_engine(
             url,
             poolclass=QueuePool,

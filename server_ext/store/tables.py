@@ -74,6 +74,9 @@ users = _table(
     Column("locked_until", Timestamp),
     Column("is_active", Boolean, nullable=False, server_default="1"),
     Column("last_login_at", Timestamp),
+    # Access tokens and tickets issued before this time are refused (a password change,
+    # a deactivation, "log out everywhere").
+    Column("tokens_valid_after", Timestamp),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )

@@ -106,12 +106,30 @@ def record_login_success(conn: Connection, user_id: int) -> None:
     )
 
 
-def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
+def set_password_hash(
+    conn: Connection, user_id: int, password_hash: str, *, end_sessions: bool = True
+) -> None:
+    """A new hash; ``end_sessions`` also refuses every access token issued until now
+    (False for a rehash of the same password at another cost)."""
+    now = utcnow()
+    values: dict[str, Any] = {"password_hash": password_hash, "updated_at": now}
+    if end_sessions:
+        values["tokens_valid_after"] = now
+    conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+def end_sessions(conn: Connection, user_id: int) -> None:
+    """Refuse every access token of the user issued until now."""
+    now = utcnow()
     conn.execute(
-        update(users)
-        .where(users.c.id == user_id)
-        .values(password_hash=password_hash, updated_at=utcnow())
+        update(users).where(users.c.id == user_id).values(tokens_valid_after=now, updated_at=now)
     )
+
+
+def stored_hash_costs(conn: Connection) -> set[str]:
+    """The distinct cost fields ("$2b$12$" → "12") of the stored password hashes."""
+    cost = func.substr(users.c.password_hash, 5, 2)
+    return {str(value) for value in conn.execute(select(cost).distinct()).scalars()}
 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
@@ -120,8 +138,12 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
 
 
 def update_user(conn: Connection, user_id: int, changes: dict[str, Any]) -> bool:
-    """Apply ``changes`` (is_active, role, display_name); False if there is no such user."""
+    """Apply ``changes`` (is_active, role, display_name); False if there is no such user.
+    A deactivation also refuses every access token issued until now."""
+    now = utcnow()
+    if changes.get("is_active") is False:
+        changes = {**changes, "tokens_valid_after": now}
     result = conn.execute(
-        update(users).where(users.c.id == user_id).values(**changes, updated_at=utcnow())
+        update(users).where(users.c.id == user_id).values(**changes, updated_at=now)
     )
     return result.rowcount == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import chatmore_kernel as cm
-from tests.support.api import PASSWORD, seed_user
+from tests.support.api import PASSWORD, login, seed_user
 from tests.support.servers import JupyterServer
 
 ENV = (
@@ -143,3 +143,18 @@ def test_logout_ends_the_session_on_the_server(server: JupyterServer, no_env) ->
     answer = replay.post("auth/refresh", headers={"X-Requested-With": "ChatMore"})
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "AUTH_TOKEN_REVOKED"
+
+
+def test_connect_takes_over_a_handed_over_session(server: JupyterServer, no_env) -> None:
+    """The dashboard server hands a page's kernel a refresh token instead of a password."""
+    email = seed_user(server)
+    handed = login(server, email).refresh_cookie()
+    session = cm.connect(server.base_url, refresh_token=handed)
+    assert session.user["email"] == email
+    assert cm.me()["email"] == email
+    again = server.client(cookies={"chatmore_refresh": handed})
+    reused = again.post("auth/refresh", headers={"X-Requested-With": "ChatMore"})
+    assert reused.status_code == 200  # within the grace period: the same live session
+    with pytest.raises(cm.ChatMoreError) as refused:
+        cm.connect(server.base_url, refresh_token="not-a-token")
+    assert refused.value.code == "AUTH_TOKEN_INVALID"

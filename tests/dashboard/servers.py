@@ -126,6 +126,28 @@ class DashboardServer:
         """An httpx client of the whole origin: the page, its assets, Jupyter's paths."""
         return tracked(httpx.Client(base_url=self.url, timeout=60, **kwargs))
 
+    def signed_in(self, email: str, password: str) -> httpx.Client:
+        """A browser of the whole origin, signed in on the page's sign-in form (the
+        form's script posts this same request)."""
+        browser = self.browser()
+        answer = browser.post(
+            "dashboard/sign-in",
+            json={"email": email, "password": password},
+            headers={"X-Requested-With": "ChatMore"},
+        )
+        assert answer.status_code == 204, answer.text
+        return browser
+
+    def visitor(self, *, admin: bool = False) -> httpx.Client:
+        """A new account, signed in on the page."""
+        email = f"visitor-{os.urandom(5).hex()}@example.com"
+        self.create_user(email, "correct horse battery", admin=admin)
+        return self.signed_in(email, "correct horse battery")
+
+    def kernels_started(self) -> int:
+        """Kernels this server started so far, as its log tells."""
+        return self.log().count("Kernel started:")
+
     def create_user(self, email: str, password: str, *, admin: bool = False) -> None:
         """``chatmore create-user`` against the server's database, as an admin does."""
         args = ["create-user", "--email", email, "--password-stdin"]

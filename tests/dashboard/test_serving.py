@@ -43,15 +43,25 @@ REFERENCES = re.compile(
 
 @pytest.fixture(scope="module")
 def page(dashboard: DashboardServer) -> Iterator[dict[str, Any]]:
-    """The page as a visitor's first GET returns it (the notebook run in a new kernel):
+    """The page as a signed-in visitor's first GET returns it (the notebook run in a new kernel):
     ``html``, ``config`` (Jupyter's page config) and ``kernel_id``. Its kernel is shut
     down afterwards, as the page does when it closes."""
-    with httpx.Client(base_url=dashboard.url, timeout=60) as browser:
-        answer = browser.get("")
-        assert answer.status_code == 200, answer.text
-        config = page_config(answer.text)
-        yield {"html": answer.text, "config": config, "kernel_id": config["kernelId"]}
-        browser.post(f"voila/api/shutdown/{config['kernelId']}")
+    email = unique_email("visitor")
+    dashboard.create_user(email, PASSWORD)
+    browser = httpx.Client(base_url=dashboard.url, timeout=60)  # lives for the module
+    signed_in = browser.post(  # an anonymous visitor gets no kernel
+        "dashboard/sign-in",
+        json={"email": email, "password": PASSWORD},
+        headers={"X-Requested-With": "ChatMore"},
+    )
+    assert signed_in.status_code == 204, signed_in.text
+    answer = browser.get("")
+    assert answer.status_code == 200, answer.text
+    config = page_config(answer.text)
+    yield {"html": answer.text, "config": config, "kernel_id": config["kernelId"]}
+    xsrf = {"X-XSRFToken": browser.cookies.get("_xsrf") or ""}
+    browser.post(f"voila/api/shutdown/{config['kernelId']}", headers=xsrf)
+    browser.close()
 
 
 def page_config(html: str) -> dict[str, Any]:
@@ -258,7 +268,7 @@ def test_nothing_is_fetched_from_another_host(dashboard: DashboardServer, page) 
 
 
 def test_the_template_cannot_be_swapped_by_the_query(dashboard: DashboardServer) -> None:
-    browser = dashboard.browser()
+    browser = dashboard.visitor()
     answer = browser.get("", params={"template": "classic", "theme": "dark"})
     assert answer.status_code == 200
     try:
@@ -312,7 +322,8 @@ def test_notebook_and_base_url_options(tmp_path: Path) -> None:
     ).start()
     try:
         assert (data / "probe.db").is_file()
-        answer = httpx.get(server.url, timeout=60)
+        assert "Sign in" in httpx.get(server.url, timeout=60).text  # no kernel before it
+        answer = server.visitor().get("")
         assert answer.status_code == 200
         facts = json.loads(re.search(r"PROBE (\{.*?\})", html.unescape(answer.text)).group(1))
         assert facts == {"url": server.url, "inherited": []}

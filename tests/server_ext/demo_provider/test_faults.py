@@ -224,3 +224,18 @@ def test_faults_of_whole_answers(demo_provider: DemoProvider) -> None:
         post(demo_provider, chat_body("fault;fault=early_close"))
     split = post(demo_provider, chat_body("fault;fault=split"))
     assert split.json()["choices"][0]["message"]["content"] == normal_text(demo_provider)
+
+
+def test_leak_key_faults_echo_the_presented_key(demo_provider: DemoProvider) -> None:
+    key = {"Authorization": "Bearer sk-Echo1234"}
+    refused = post(demo_provider, chat_body("fault;fault=leak_key"), headers=key)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "sk-echo1234"
+    body = chat_body("fault;fault=leak_key_inband;stall_after=2", stream=True)
+    frames = parse_sse(stream_frames(demo_provider.url, body, key)[1])
+    assert frames[-1]["error"]["type"] == "sk-echo1234"
+    body = chat_body("fault;fault=leak_key_finish", stream=True)
+    frames = parse_sse(stream_frames(demo_provider.url, body, key)[1])
+    assert [f for f in frames if f != "[DONE]"][-1]["choices"][0]["finish_reason"] == (
+        "sk-echo1234"
+    )
