@@ -79,7 +79,8 @@ PARAMS_SCHEMA: Schema = {
     "type": ["object", "null"],
     "description": "generation parameters; null or a missing key keeps the default",
 }
-EMAIL: Schema = {**text(254, min_length=3), "pattern": EMAIL_PATTERN}
+# Surrounding spaces are allowed: the address is trimmed (and lower-cased) when stored.
+EMAIL: Schema = {**text(300, min_length=3), "pattern": rf"^\s*{EMAIL_PATTERN[1:-1]}\s*$"}
 PASSWORD: Schema = text(1024)
 # A password being set: bcrypt reads at most MAX_BYTES bytes (the service counts bytes).
 NEW_PASSWORD: Schema = text(MAX_BYTES, min_length=MIN_LENGTH)

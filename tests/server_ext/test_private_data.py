@@ -79,7 +79,8 @@ def test_a_running_server_keeps_its_data_private(make_server, backend: str, loos
     http = server.client()  # some writes: the WAL is in use
     body = {"email": unique_email(), "password": PASSWORD, "display_name": "P"}
     assert http.post("auth/register", json=body).status_code == 201
-    assert http.post("auth/login", json=body).status_code == 200
+    login = {"email": body["email"], "password": PASSWORD}
+    assert http.post("auth/login", json=login).status_code == 200
     data_dir = server.data_dir
     assert mode(data_dir) == 0o700
     private = [p for p in data_dir.rglob("*") if p.is_file()]
