@@ -10,6 +10,7 @@
     board                             # type once, watch the columns stream
     cm.results()                      # every turn × window as a DataFrame
     cm.ask("Explain SQL joins", ["Demo Swift", "Demo Sage"])
+    cm.create_api_key("laptop")       # a cm-… key for any OpenAI client (chatmore/v1/)
 
 The module-level functions call the default :class:`Session`, which :func:`connect`
 makes (or the first call, with no arguments). Every failure raises
@@ -30,17 +31,20 @@ __version__ = "0.1.0"
 __all__ = [
     "ChatMoreError",
     "Session",
+    "api_keys",
     "archive",
     "ask",
     "board",
     "connect",
     "conversations",
+    "create_api_key",
     "create_model",
     "logout",
     "me",
     "model",
     "models",
     "results",
+    "revoke_api_key",
     "session",
     "stats",
     "test_model",
@@ -116,3 +120,6 @@ turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")
 board = _delegate("board")
+create_api_key = _delegate("create_api_key")
+api_keys = _delegate("api_keys")
+revoke_api_key = _delegate("revoke_api_key")

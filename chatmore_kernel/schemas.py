@@ -10,6 +10,8 @@ from .frames import Column, Schema
 
 STATUSES = ("queued", "streaming", "succeeded", "failed", "cancelled")
 MODES = ("broadcast", "single")
+# Where a result came from (DESIGN §11).
+SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 MODELS: Schema = (
     Column("id", "id"),
@@ -50,6 +52,7 @@ RESULTS: Schema = (
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),
+    Column("source", "cat", SOURCES),
     Column("error_code", "cat"),
     Column("error_message", "str"),
     Column("finish_reason", "cat"),

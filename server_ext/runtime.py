@@ -15,11 +15,14 @@ from .config import Settings
 from .security.keys import Keyring
 from .security.secret_box import SecretBox
 from .security.tokens import TokenService
+from .services.api_keys import ApiKeyService
 from .services.auth import AuthService
 from .services.conversations import ConversationService
 from .services.fanout import FanOut
+from .services.gateway import GatewayService
 from .services.models import ModelService
 from .services.provider_client import ProviderClient
+from .services.provider_passthrough import PassthroughClient
 from .services.results import ResultService
 from .services.stats import StatsService
 from .store import migrate
@@ -43,6 +46,8 @@ class Runtime:
     conversations: ConversationService
     results: ResultService
     stats: StatsService
+    api_keys: ApiKeyService
+    gateway: GatewayService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -82,6 +87,17 @@ class Runtime:
             conversations=ConversationService(db, fanout, log_content=settings.log_content),
             results=ResultService(db),
             stats=StatsService(db),
+            api_keys=ApiKeyService(db),
+            gateway=GatewayService(
+                db,
+                models,
+                PassthroughClient(
+                    connect_timeout=settings.provider_connect_timeout,
+                    first_token_timeout=settings.provider_first_token_timeout,
+                    idle_timeout=settings.provider_idle_timeout,
+                    allow_private=settings.provider_allow_private,
+                ),
+            ),
         )
 
     async def start(self, local_url: str) -> None:
@@ -92,6 +108,7 @@ class Runtime:
 
             await self.models.ensure_demo_models(f"{local_url}{DEMO_PREFIX.lstrip('/')}/v1")
         self.fanout.start()
+        self.gateway.start()
         # Everything loaded so far lives as long as the server. Frozen, it is no longer
         # rescanned by every full collection: those passes otherwise stall big reads (a
         # 10,000-row results page: 48 ms on average instead of 63, worst 61 ms, not 450).
@@ -108,6 +125,7 @@ class Runtime:
         if self._started:
             self._started = False
             await self.fanout.stop()
+        await self.gateway.stop()
         await self.provider.aclose()
         self.auth.close()
         self.db.close()

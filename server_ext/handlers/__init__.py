@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import auth, conversations, models, prometheus, results, stats, streams, users
+from . import (
+    api_keys,
+    auth,
+    conversations,
+    gateway,
+    models,
+    prometheus,
+    results,
+    stats,
+    streams,
+    users,
+)
 from .base import NotFoundHandler
 from .health import HealthHandler
 
@@ -42,6 +53,11 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("metrics", prometheus.MetricsHandler),
         ("api/users", users.UsersHandler),
         (r"api/users/(\d+)", users.UserHandler),
+        ("api/keys", api_keys.ApiKeysHandler),
+        (r"api/keys/(\d+)", api_keys.ApiKeyHandler),
+        ("v1/models", gateway.ModelsHandler),
+        ("v1/chat/completions", gateway.ChatCompletionsHandler),
+        ("v1/.*", gateway.NotFoundHandler),
     ]
     mounted: list = [
         (f"/{PREFIX}/{path}", handler, {"route": f"/{PREFIX}/{path.replace(ID, '{id}')}"})

@@ -35,6 +35,8 @@ class ApiHandler(web.RequestHandler):
     route = "unmatched"
     # Streams are long by design; their duration says nothing about the server's speed.
     streaming = False
+    # Largest JSON body accepted.
+    max_json_body = MAX_JSON_BODY
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -95,7 +97,7 @@ class ApiHandler(web.RequestHandler):
         body = self.request.body
         if not body:
             return {}
-        if len(body) > MAX_JSON_BODY:
+        if len(body) > self.max_json_body:
             raise validation("the request body is too large")
         try:
             data = json.loads(body)

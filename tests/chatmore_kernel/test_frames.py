@@ -26,6 +26,7 @@ RESULTS = {
     "prompt": STRING,
     "reply": STRING,
     "status": "category",
+    "source": "category",
     "error_code": "category",
     "error_message": STRING,
     "finish_reason": "category",
@@ -115,6 +116,7 @@ def test_frames_with_rows(accounts: Accounts, demo_models: DemoModels) -> None:
     assert_schema(results, RESULTS)
     assert len(results) == 3
     assert set(results["status"]) == {"succeeded", "failed"}
+    assert set(results["source"]) == {"board"}
     ok = results[results["status"] == "succeeded"]
     assert ok["latency_ms"].notna().all() and ok["ttft_ms"].notna().all()
     assert (ok["finished_at"] >= ok["created_at"]).all()
