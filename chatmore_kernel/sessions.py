@@ -230,10 +230,14 @@ class Session:
         model: ModelRef | None = None,
         by: str = "model",
         everyone: bool = False,
+        source: str | None = None,
     ) -> pd.DataFrame:
         """Usage per model (``by="day"``: per model and UTC day), computed by the server:
-        calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens."""
+        calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens.
+        ``source="gateway"`` (or "board" …) counts only the calls from there."""
         params = self._result_params(None, model, since, until, everyone)
+        if source is not None:
+            params["source"] = source
         return usage_frame(self._api, params, by)
 
     # -- turns ---------------------------------------------------------------------------

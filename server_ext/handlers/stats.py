@@ -28,6 +28,7 @@ class UsageHandler(ApiHandler):
             model_id=query.model_id,
             user_id=None if scope == "all" else self.user.id,
             by_day=query.by_day,
+            source=query.source,
         )
         self.send(
             {
@@ -35,6 +36,7 @@ class UsageHandler(ApiHandler):
                 "to": query.end,
                 "group_by": "day" if query.by_day else "model",
                 "scope": scope,
+                "source": query.source,
                 "usage": rows,
             }
         )

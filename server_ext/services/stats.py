@@ -49,7 +49,9 @@ from ..store.db import Database
 from .query_args import parse_id, parse_range
 
 GROUP_BY = ("model", "day")
-QUERY_PARAMETERS = ("from", "to", "model_id", "group_by")
+QUERY_PARAMETERS = ("from", "to", "model_id", "group_by", "source")
+# Where results come from (DESIGN §11).
+SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class UsageQuery:
     end: dt.datetime | None = None
     model_id: int | None = None
     by_day: bool = False
+    source: str | None = None
 
 
 class StatsService:
@@ -76,10 +79,16 @@ class StatsService:
         model_id: int | None,
         user_id: int | None,
         by_day: bool,
+        source: str | None = None,
     ) -> list[dict[str, Any]]:
         """The usage rows (see the module docstring); ``user_id`` None is everyone."""
         f = store.UsageFilter(
-            start=start, end=end, model_id=model_id, user_id=user_id, by_day=by_day
+            start=start,
+            end=end,
+            model_id=model_id,
+            user_id=user_id,
+            by_day=by_day,
+            source=source,
         )
         # Three independent scans: run at once on three pooled connections (SQLite in WAL
         # mode reads concurrently; both drivers release the GIL while the database works).
@@ -108,6 +117,13 @@ def parse_usage_query(args: dict[str, str]) -> UsageQuery:
         raise validation(
             f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}", field="group_by"
         )
+    source = (args.get("source") or "").strip() or None
+    if source is not None and source not in SOURCES:
+        raise validation(f"source must be one of {', '.join(SOURCES)}", field="source")
     return UsageQuery(
-        start=start, end=end, model_id=parse_id(args, "model_id"), by_day=group_by == "day"
+        start=start,
+        end=end,
+        model_id=parse_id(args, "model_id"),
+        by_day=group_by == "day",
+        source=source,
     )

@@ -55,6 +55,7 @@ class UsageFilter:
     model_id: int | None = None
     user_id: int | None = None
     by_day: bool = False
+    source: str | None = None  # board, gateway … (DESIGN §11); None: every source
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def _where(f: UsageFilter) -> list[ColumnElement[bool]]:
         # both prefer it, then fetch each of a busy user's rows from the wide table (seconds)
         # where a covering stats index answers from the index alone (see bench/README.md).
         clauses.append((_tr.user_id + 0) == f.user_id)
+    if f.source is not None:
+        clauses.append(_tr.source == f.source)
     return clauses
 
 

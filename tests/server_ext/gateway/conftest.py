@@ -3,7 +3,6 @@ provider, and OpenAI SDK clients pointed at ChatMore."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import openai

@@ -294,3 +294,15 @@ def test_a_client_that_hangs_up_leaves_a_cancelled_result(
     stream.close()
     frame = wait_results(gateway, 1)
     assert list(frame["status"]) == ["cancelled"] and list(frame["error_code"]) == ["CANCELLED"]
+
+
+def test_stats_tell_gateway_calls_apart(gateway: Gateway) -> None:
+    gateway.sdk().chat.completions.create(model=gateway.model, messages=HELLO)
+    wait_results(gateway, 1)
+    with cm.Session(gateway.server.base_url, gateway.user.email, PASSWORD) as session:
+        through = session.stats(source="gateway")
+        assert list(through["model_name"]) == [gateway.model]
+        assert list(through["calls"]) == [1]
+        assert session.stats(source="board").empty
+    refused = gateway.user.get("api/stats/usage?source=elsewhere")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "VALIDATION_FAILED"
