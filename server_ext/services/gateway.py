@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from ..errors import ChatMoreError
@@ -36,6 +36,7 @@ log = logging.getLogger("chatmore.gateway")
 
 DONE = b"data: [DONE]\n\n"
 CHECKPOINT_SECONDS = 1.0
+SHUTDOWN_GRACE_SECONDS = 10.0
 # How long a model looked up by name is trusted from memory (a change made through this
 # server or another takes at most this long to reach the gateway).
 MODEL_CACHE_SECONDS = 2.0
@@ -102,7 +103,8 @@ class GatewayCall:
         finally:
             if self.client_gone and error is None:
                 error = ChatMoreError("CANCELLED", "the client went away mid-reply")
-            await asyncio.shield(self._finish(error))
+            # Stored after the answer ends, so that the client does not wait for the write.
+            self.service.in_background(self._finish(error))
 
     async def answer(self) -> bytes:
         """The whole answer's bytes (non-streamed), the call finalised."""
@@ -182,13 +184,25 @@ class GatewayService:
         self.running: dict[int, GatewayCall] = {}
         self._models: dict[str, tuple[dict[str, Any] | None, float]] = {}
         self._checkpointer: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
 
     # -- life cycle ---------------------------------------------------------------------
 
     def start(self) -> None:
         self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name="gateway-ckpt")
 
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (a call's final write) without holding its caller; kept until done
+        (and awaited on shutdown)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def stop(self) -> None:
+        """Finish storing the calls that ended, then stop checkpointing (calls still
+        streaming are marked INTERRUPTED by the next start, like board turns)."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=SHUTDOWN_GRACE_SECONDS)
         if self._checkpointer:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
