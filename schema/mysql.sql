@@ -19,16 +19,6 @@ CREATE TABLE models (
 	CONSTRAINT uq_models_name UNIQUE (name)
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
-CREATE TABLE rate_counters (
-	subject VARCHAR(64) NOT NULL,
-	kind VARCHAR(16) NOT NULL,
-	window_start DATETIME(6) NOT NULL,
-	count BIGINT NOT NULL,
-	CONSTRAINT pk_rate_counters PRIMARY KEY (subject, kind, window_start)
-)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
-
-CREATE INDEX ix_rate_counters_window_start ON rate_counters (window_start);
-
 CREATE TABLE server_processes (
 	id VARCHAR(64) NOT NULL,
 	host VARCHAR(255) NOT NULL,
@@ -165,6 +155,8 @@ CREATE TABLE turns (
 	CONSTRAINT fk_turns_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
 	CONSTRAINT fk_turns_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_turns_api_key_id_created_at ON turns (api_key_id, created_at);
 
 CREATE INDEX ix_turns_conversation_id_id ON turns (conversation_id, id);
 

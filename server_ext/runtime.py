@@ -23,6 +23,7 @@ from .services.gateway import GatewayService
 from .services.models import ModelService
 from .services.provider_client import ProviderClient
 from .services.provider_passthrough import PassthroughClient
+from .services.rate_limits import RateLimiter
 from .services.results import ResultService
 from .services.stats import StatsService
 from .store import migrate
@@ -48,6 +49,7 @@ class Runtime:
     stats: StatsService
     api_keys: ApiKeyService
     gateway: GatewayService
+    limits: RateLimiter
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -76,6 +78,7 @@ class Runtime:
                 "%d replies were streaming when the server stopped: INTERRUPTED", interrupted
             )
         models = ModelService(db, box, provider)
+        limits = RateLimiter(db, settings)
         fanout = FanOut(db, models, provider, model_concurrency=settings.model_concurrency)
         return cls(
             settings=settings,
@@ -84,7 +87,9 @@ class Runtime:
             provider=provider,
             models=models,
             fanout=fanout,
-            conversations=ConversationService(db, fanout, log_content=settings.log_content),
+            conversations=ConversationService(
+                db, fanout, log_content=settings.log_content, limits=limits
+            ),
             results=ResultService(db),
             stats=StatsService(db),
             api_keys=ApiKeyService(db),
@@ -97,7 +102,9 @@ class Runtime:
                     idle_timeout=settings.provider_idle_timeout,
                     allow_private=settings.provider_allow_private,
                 ),
+                limits,
             ),
+            limits=limits,
         )
 
     async def start(self, local_url: str) -> None:

@@ -53,6 +53,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("metrics", prometheus.MetricsHandler),
         ("api/users", users.UsersHandler),
         (r"api/users/(\d+)", users.UserHandler),
+        (r"api/users/(\d+)/limits", users.UserLimitsHandler),
         ("api/keys", api_keys.ApiKeysHandler),
         (r"api/keys/(\d+)", api_keys.ApiKeyHandler),
         ("v1/models", gateway.ModelsHandler),

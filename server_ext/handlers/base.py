@@ -135,6 +135,9 @@ class ApiHandler(web.RequestHandler):
             error, status = ChatMoreError("VALIDATION_FAILED", self._reason), status_code
         else:
             error, status = ChatMoreError("INTERNAL_ERROR"), 500
+        retry_after = error.details.get("retry_after")
+        if retry_after is not None:
+            self.set_header("Retry-After", str(retry_after))
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(dumps(error.to_json()))
@@ -157,7 +160,9 @@ class ApiHandler(web.RequestHandler):
     @allow_unauthenticated
     def options(self, *_args: Any) -> None:
         if self.request.headers.get("Origin") in self.runtime.settings.cors_allowed_origins:
-            self.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+            self.set_header(
+                "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+            )
             self.set_header(
                 "Access-Control-Allow-Headers",
                 "Authorization, Content-Type, Last-Event-ID, X-Requested-With",

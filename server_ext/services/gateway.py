@@ -31,6 +31,7 @@ from .gateway_wire import GatewayRequest, conversation_choice, error_event, pars
 from .models import ModelService
 from .provider_client import ProviderError
 from .provider_passthrough import PassthroughClient, Upstream
+from .rate_limits import RateLimiter
 
 log = logging.getLogger("chatmore.gateway")
 
@@ -177,10 +178,17 @@ def _usage_only(data: bytes) -> bool:
 
 
 class GatewayService:
-    def __init__(self, db: Database, models: ModelService, client: PassthroughClient) -> None:
+    def __init__(
+        self,
+        db: Database,
+        models: ModelService,
+        client: PassthroughClient,
+        limits: RateLimiter | None = None,
+    ) -> None:
         self.db = db
         self.models = models
         self.client = client
+        self.limits = limits
         self.running: dict[int, GatewayCall] = {}
         self._models: dict[str, tuple[dict[str, Any] | None, float]] = {}
         self._checkpointer: asyncio.Task | None = None
@@ -271,12 +279,18 @@ class GatewayService:
             "at": started_at,
         }
         defaults = model["default_params"] or {}
-        rows = asyncio.ensure_future(self.db.write(gateway_store.start_call, **store_kwargs))
-        opening = asyncio.ensure_future(self.client.open(target, request.upstream_body(defaults)))
+        rows = asyncio.ensure_future(self.db.write(self._admit_and_start, store_kwargs))
+        upstream_body = request.upstream_body(defaults)
+        opening: asyncio.Future | None = None
+        # Far from every rate limit, the upstream call opens while the rows are written;
+        # near one, it waits for the admission.
+        if self.limits is None or self.limits.roomy(caller.user.id, caller.key_id):
+            opening = asyncio.ensure_future(self.client.open(target, upstream_body))
         try:
             ids = await rows
         except BaseException as exc:
-            await _drop(opening)
+            if opening is not None:
+                await _drop(opening)
             if isinstance(exc, gateway_store.ConversationMissing):
                 raise ChatMoreError(
                     "CONVERSATION_NOT_FOUND",
@@ -284,6 +298,8 @@ class GatewayService:
                     field="X-ChatMore-Conversation",
                 ) from None
             raise
+        if opening is None:
+            opening = asyncio.ensure_future(self.client.open(target, upstream_body))
         try:
             upstream = await opening
         except ProviderError as exc:
@@ -299,6 +315,18 @@ class GatewayService:
         call = GatewayCall(self, caller, request, model, upstream, ids, started_at)
         self.running[ids["turn_id"]] = call
         return call
+
+    def _admit_and_start(self, conn: Any, kwargs: dict[str, Any]) -> dict[str, int]:
+        """One transaction: the rate limits' admission, then the call's rows."""
+        if self.limits is not None:
+            self.limits.admit(
+                conn,
+                user_id=kwargs["user_id"],
+                key_id=kwargs["key_id"],
+                streams=1,
+                at=kwargs["at"],
+            )
+        return gateway_store.start_call(conn, **kwargs)
 
     async def _record_refusal(self, ids: dict[str, int], exc: ChatMoreError) -> None:
         values: dict[str, Any] = {

@@ -51,6 +51,8 @@ def openai_error(exc: ChatMoreError) -> tuple[int, dict[str, Any]]:
         # The provider refused the request itself (a bad tool schema, an unknown field):
         # the client's to fix, as OpenAI would say.
         status, kind, code = 400, "invalid_request_error", "upstream_rejected"
+    if exc.code == "RATE_LIMITED" and exc.details.get("limit") == "tokens_per_minute":
+        kind = "tokens"
     param = exc.details.get("field") if exc.details else None
     return status, error_body(exc.message, kind, code, param)
 

@@ -151,6 +151,8 @@ turns = _table(
     Column("finished_at", Timestamp),
     Index(None, "conversation_id", "id"),
     Index(None, "user_id", "created_at"),
+    # a key's calls of the last minute (its rate limits)
+    Index(None, "api_key_id", "created_at"),
 )
 
 turn_results = _table(
@@ -272,17 +274,6 @@ gateway_threads = _table(
     Column("thread", String(255), nullable=False),
     Column("conversation_id", Id, _ref("conversations.id"), nullable=False),
     UniqueConstraint("user_id", "thread"),
-)
-
-# Fixed-window rate counters, shared by every process on the database: one row per
-# subject ("user:<id>" or "key:<id>"), kind (requests or tokens) and window start.
-rate_counters = _table(
-    "rate_counters",
-    Column("subject", String(64), primary_key=True),
-    Column("kind", String(16), primary_key=True),
-    Column("window_start", Timestamp, primary_key=True),
-    Column("count", BigInteger, nullable=False),
-    Index(None, "window_start"),
 )
 
 # An admin's per-user limits over the settings' defaults (NULL: the default).

@@ -1,5 +1,5 @@
 """The recording gateway: personal API keys, the conversations gateway calls land in,
-rate-limit counters and overrides, circuit breakers per model, and what a gateway turn
+per-user rate-limit overrides, circuit breakers per model, and what a gateway turn
 keeps of its request and tool calls (DESIGN §12).
 
 Revision ID: 0006
@@ -67,18 +67,6 @@ def upgrade() -> None:
         **TABLE,
     )
     op.create_table(
-        "rate_counters",
-        sa.Column("subject", sa.String(64), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("window_start", Timestamp, nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("subject", "kind", "window_start", name="pk_rate_counters"),
-        **TABLE,
-    )
-    op.create_index(
-        "ix_rate_counters_window_start", "rate_counters", ["window_start"], unique=False
-    )
-    op.create_table(
         "rate_limit_overrides",
         sa.Column("user_id", Id, nullable=False),
         sa.Column("requests_per_minute", sa.Integer(), nullable=True),
@@ -115,6 +103,9 @@ def upgrade() -> None:
     with op.batch_alter_table("turns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("api_key_id", Id, nullable=True))
         batch_op.add_column(sa.Column("request", sa.JSON(), nullable=True))
+    op.create_index(
+        "ix_turns_api_key_id_created_at", "turns", ["api_key_id", "created_at"], unique=False
+    )
     with op.batch_alter_table("turn_results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tool_calls", sa.JSON(), nullable=True))
 
@@ -122,13 +113,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("turn_results", schema=None) as batch_op:
         batch_op.drop_column("tool_calls")
+    op.drop_index("ix_turns_api_key_id_created_at", table_name="turns")
     with op.batch_alter_table("turns", schema=None) as batch_op:
         batch_op.drop_column("request")
         batch_op.drop_column("api_key_id")
     op.drop_table("model_circuits")
     op.drop_table("rate_limit_overrides")
-    op.drop_index("ix_rate_counters_window_start", table_name="rate_counters")
-    op.drop_table("rate_counters")
     op.drop_table("gateway_threads")
     op.drop_index("ix_api_keys_user_id_id", table_name="api_keys")
     op.drop_table("api_keys")
