@@ -19,6 +19,8 @@ MODELS: Schema = (
     Column("provider", "str"),
     Column("upstream_model", "str"),
     Column("enabled", "bool"),
+    # the circuit breaker: closed, half_open (one probe in flight) or open (refused)
+    Column("circuit", "str"),
     Column("notes", "str"),
     Column("temperature", "float"),
     Column("top_p", "float"),

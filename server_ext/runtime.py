@@ -17,6 +17,7 @@ from .security.secret_box import SecretBox
 from .security.tokens import TokenService
 from .services.api_keys import ApiKeyService
 from .services.auth import AuthService
+from .services.circuits import CircuitBreakers
 from .services.conversations import ConversationService
 from .services.fanout import FanOut
 from .services.gateway import GatewayService
@@ -79,7 +80,10 @@ class Runtime:
             )
         models = ModelService(db, box, provider)
         limits = RateLimiter(db, settings)
+        circuits = CircuitBreakers(db, settings)
+        models.circuits = circuits
         fanout = FanOut(db, models, provider, model_concurrency=settings.model_concurrency)
+        fanout.circuits = circuits
         return cls(
             settings=settings,
             db=db,
@@ -103,6 +107,7 @@ class Runtime:
                     allow_private=settings.provider_allow_private,
                 ),
                 limits,
+                circuits,
             ),
             limits=limits,
         )

@@ -27,6 +27,7 @@ from ..store import models as model_store
 from ..store import turns as turn_store
 from ..store.db import Database, utcnow
 from .api_keys import KeyCaller
+from .circuits import CircuitBreakers
 from .gateway_wire import GatewayRequest, conversation_choice, error_event, parse_request
 from .models import ModelService
 from .provider_client import ProviderError
@@ -69,6 +70,7 @@ class GatewayCall:
         self.started_at = started_at
         self.client_gone = False
         self.finished = False
+        self.probe = False  # the probe call of the model's open circuit
         self.dirty = False
 
     @property
@@ -165,6 +167,7 @@ class GatewayCall:
             values["error_code"] = error.code
             values["error_message"] = error.message[:500]
         await self.service.record_end(self, text, values)
+        await self.service.report(self.model, error, self.probe)
 
 
 def _usage_only(data: bytes) -> bool:
@@ -184,11 +187,13 @@ class GatewayService:
         models: ModelService,
         client: PassthroughClient,
         limits: RateLimiter | None = None,
+        circuits: CircuitBreakers | None = None,
     ) -> None:
         self.db = db
         self.models = models
         self.client = client
         self.limits = limits
+        self.circuits = circuits
         self.running: dict[int, GatewayCall] = {}
         self._models: dict[str, tuple[dict[str, Any] | None, float]] = {}
         self._checkpointer: asyncio.Task | None = None
@@ -264,6 +269,7 @@ class GatewayService:
         conversation_id, title = conversation_choice(conversation_header)
         model = await self._model(request.model)
         target = self.models.target(model)
+        probe = await self.circuits.allow(model["id"], model["name"]) if self.circuits else False
         started_at = utcnow()
         day = started_at.date().isoformat()
         thread = f"title:{title}" if title else f"key:{caller.key_id}:{day}"
@@ -304,6 +310,7 @@ class GatewayService:
             upstream = await opening
         except ProviderError as exc:
             await self._record_refusal(ids, exc)
+            await self.report(model, exc, probe)
             raise
         except BaseException as exc:
             await self._record_refusal(
@@ -313,6 +320,7 @@ class GatewayService:
                 log.exception("gateway call %s: could not open", ids["turn_id"])
             raise
         call = GatewayCall(self, caller, request, model, upstream, ids, started_at)
+        call.probe = probe
         self.running[ids["turn_id"]] = call
         return call
 
@@ -327,6 +335,17 @@ class GatewayService:
                 at=kwargs["at"],
             )
         return gateway_store.start_call(conn, **kwargs)
+
+    async def report(
+        self, model: dict[str, Any], error: BaseException | None, probe: bool
+    ) -> None:
+        """Tell the model's circuit breaker how a call ended."""
+        if self.circuits is None:
+            return
+        try:
+            await self.circuits.report(model["id"], model["name"], error, probe=probe)
+        except Exception:
+            log.exception("circuit of model %s: could not record an outcome", model["id"])
 
     async def _record_refusal(self, ids: dict[str, int], exc: ChatMoreError) -> None:
         values: dict[str, Any] = {

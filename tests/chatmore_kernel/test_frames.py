@@ -61,6 +61,7 @@ MODELS = {
     "provider": STRING,
     "upstream_model": STRING,
     "enabled": "boolean",
+    "circuit": STRING,
     "notes": STRING,
     "temperature": "float64",
     "top_p": "float64",
