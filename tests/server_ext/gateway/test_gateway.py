@@ -306,3 +306,30 @@ def test_stats_tell_gateway_calls_apart(gateway: Gateway) -> None:
         assert session.stats(source="board").empty
     refused = gateway.user.get("api/stats/usage?source=elsewhere")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+def test_a_long_stream_is_checkpointed_while_it_runs(
+    gateway: Gateway, server, demo_provider: DemoProvider
+) -> None:
+    slow = add_model(server, demo_provider, "demo-swift;tps=25;tokens=100")
+    body = {"model": slow, "messages": HELLO, "stream": True}
+    headers = {"Authorization": f"Bearer {gateway.key['key']}"}
+    with httpx.stream(
+        "POST", gateway.url + "/chat/completions", json=body, headers=headers, timeout=30
+    ) as response:
+        turn_id = int(response.headers["X-ChatMore-Turn-Id"])
+        lines = response.iter_lines()
+        next(lines)
+        deadline = time.monotonic() + 10
+        while True:  # the stored reply grows while the call streams (about once a second)
+            turn = gateway.user.get(f"api/turns/{turn_id}").json()
+            result = turn["results"][0]
+            if result["reply"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert result["status"] == "streaming" and result["reply"]
+        rest = "".join(lines)
+    assert rest.endswith("data: [DONE]")
+    frame = wait_results(gateway, 1)
+    assert frame["completion_tokens"].tolist() == [100]
+    assert len(frame["reply"].iloc[0]) > len(result["reply"])
