@@ -150,3 +150,24 @@ def test_an_admin_adds_a_model_whose_key_is_never_shown(dashboard: DashboardServ
         page.get_by_role("tab", name="Chat").click()
         page.get_by_label("Team Swift").wait_for()
         assert v.remote_requests() == []
+
+
+def test_a_visitor_makes_and_revokes_an_api_key(dashboard: DashboardServer) -> None:
+    email = unique_email("keys")
+    dashboard.create_user(email, PASSWORD)
+    with visit(dashboard.url) as v:
+        page = v.page
+        page.set_default_timeout(TIMEOUT)
+        sign_in(v, email, PASSWORD)
+        page.get_by_role("tab", name="API keys").click()
+        page.get_by_text("No API keys yet.").wait_for()
+        page.get_by_label("What it is for").fill("laptop")
+        page.get_by_role("button", name="Create key").click()
+        page.get_by_text("Copy this key now").wait_for()
+        key = page.locator("pre").filter(has_text="cm-").inner_text().strip()
+        assert key.startswith("cm-")
+        page.get_by_text(f"…{key[-4:]} · active").wait_for()
+        v.screenshot("6-api-keys")
+        page.get_by_role("button", name="Revoke").click()
+        page.get_by_text(f"…{key[-4:]} · revoked").wait_for()
+        assert v.remote_requests() == []
