@@ -434,6 +434,8 @@ class ConversationService:
             "status": turn["status"],
             "created_at": turn["created_at"],
             "finished_at": turn["finished_at"],
+            # A gateway call's request as its client sent it (None for board turns).
+            "request": turn.get("request"),
             "results": [
                 {
                     "window_id": r["window_id"],

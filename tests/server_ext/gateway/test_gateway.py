@@ -179,6 +179,11 @@ def test_a_tool_call_round_trip(gateway: Gateway, stream: bool) -> None:
     assert list(frame["source"]) == ["gateway", "gateway"]
     turn = gateway.user.get(f"api/turns/{frame['turn_id'].iloc[0]}").json()
     assert turn["results"][0]["status"] == "succeeded"
+    # The request is stored as the client sent it, tools included.
+    assert turn["request"]["tools"] == [WEATHER_TOOL]
+    assert turn["request"]["messages"] == [{"role": "user", "content": "Paris"}]
+    last = gateway.user.get(f"api/turns/{frame['turn_id'].iloc[1]}").json()
+    assert last["request"]["messages"][-1]["role"] == "tool"
 
 
 def test_reasoning_deltas_and_the_wire_format_pass_through(
