@@ -13,6 +13,7 @@ from tornado.iostream import StreamClosedError
 
 from ..errors import ChatMoreError
 from ..jsonutil import dumps
+from ..services.api_keys import KeyCaller
 from ..services.gateway_wire import CONVERSATION_HEADER, error_body, openai_error
 from .base import ApiHandler
 
@@ -45,7 +46,7 @@ class GatewayHandler(ApiHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(dumps(body))
 
-    async def caller(self) -> Any:
+    async def caller(self) -> KeyCaller:
         return await self.runtime.api_keys.authenticate(self.request.headers.get("Authorization"))
 
 

@@ -114,9 +114,14 @@ class GatewayCall:
         try:
             data = await self.upstream.answer()
         except ProviderError as exc:
-            await asyncio.shield(self._finish(exc))
+            self.service.in_background(self._finish(exc))
             raise
-        await asyncio.shield(self._finish(None))
+        except BaseException:
+            self.service.in_background(
+                self._finish(ChatMoreError("CANCELLED", "the client went away mid-answer"))
+            )
+            raise
+        self.service.in_background(self._finish(None))
         return data
 
     def checkpoint_item(self) -> dict[str, Any]:
