@@ -109,6 +109,45 @@ c.LabApp.extension_manager = "readonly"
 # limit applies too). Environment: CHATMORE_EXPERIMENT_MAX_CONCURRENCY.
 # c.ChatMoreApp.experiment_max_concurrency = 256
 
+# Requests (board turns and gateway calls) a user may start in any 60 seconds; 0 means
+# no limit. Admins override it per user. Environment: CHATMORE_RATE_LIMIT_RPM.
+# c.ChatMoreApp.rate_limit_requests_per_minute = 600
+
+# Tokens (prompt and completion, as providers count them) a user's calls may use in any
+# 60 seconds before new ones wait; 0 means no limit. Environment:
+# CHATMORE_RATE_LIMIT_TPM.
+# c.ChatMoreApp.rate_limit_tokens_per_minute = 2000000
+
+# Replies a user may have streaming at once (a board turn counts one per window); 0
+# means no limit. Environment: CHATMORE_RATE_LIMIT_STREAMS.
+# c.ChatMoreApp.rate_limit_concurrent_streams = 64
+
+# Gateway calls one personal API key may start in any 60 seconds (within its owner's
+# limits); 0 means only the owner's limit applies. Environment:
+# CHATMORE_KEY_RATE_LIMIT_RPM.
+# c.ChatMoreApp.key_rate_limit_requests_per_minute = 0
+
+# Tokens one API key's calls may use in any 60 seconds; 0 means only the owner's limit
+# applies. Environment: CHATMORE_KEY_RATE_LIMIT_TPM.
+# c.ChatMoreApp.key_rate_limit_tokens_per_minute = 0
+
+# Calls one API key may have streaming at once; 0 means only the owner's limit applies.
+# Environment: CHATMORE_KEY_RATE_LIMIT_STREAMS.
+# c.ChatMoreApp.key_rate_limit_concurrent_streams = 0
+
+# Consecutive connect errors, timeouts or 5xx answers of a model (within the window)
+# that open its circuit: calls then fail at once with PROVIDER_CIRCUIT_OPEN; 0 turns
+# circuit breaking off. Environment: CHATMORE_CIRCUIT_FAILURES.
+# c.ChatMoreApp.circuit_failures = 5
+
+# How close together a model's failures must come to count as consecutive. Environment:
+# CHATMORE_CIRCUIT_WINDOW.
+# c.ChatMoreApp.circuit_window = '60s'
+
+# How long an open circuit refuses calls before one probe call decides whether it
+# closes. Environment: CHATMORE_CIRCUIT_COOLDOWN.
+# c.ChatMoreApp.circuit_cooldown = '30s'
+
 # Longest silence on a turn's event stream before a keep-alive comment line.
 # Environment: CHATMORE_SSE_HEARTBEAT.
 # c.ChatMoreApp.sse_heartbeat = '10s'

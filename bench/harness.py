@@ -84,6 +84,10 @@ def stack(backend: str = "sqlite", env: dict[str, str] | None = None) -> Iterato
                 "CHATMORE_DB_URL": url,
                 "BCRYPT_COST": "4",
                 "CHATMORE_MODEL_CONCURRENCY": "1000",
+                # Load tests are one user far past any sensible per-user limit.
+                "CHATMORE_RATE_LIMIT_RPM": "0",
+                "CHATMORE_RATE_LIMIT_TPM": "0",
+                "CHATMORE_RATE_LIMIT_STREAMS": "0",
                 **(env or {}),
             },
             log_level="WARN",

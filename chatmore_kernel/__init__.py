@@ -12,6 +12,7 @@
     cm.ask("Explain SQL joins", ["Demo Swift", "Demo Sage"])
     run = cm.run(df, ["Demo Swift"], grid={"temperature": [0, 0.7]}, template="…{text}")
     run.results(); run.matrix()       # a prompt set × windows, run in the server
+    cm.create_api_key("laptop")       # a cm-… key for any OpenAI client (chatmore/v1/)
 
 The module-level functions call the default :class:`Session`, which :func:`connect`
 makes (or the first call, with no arguments). Every failure raises
@@ -32,11 +33,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ChatMoreError",
     "Session",
+    "api_keys",
     "archive",
     "ask",
     "board",
     "connect",
     "conversations",
+    "create_api_key",
     "create_model",
     "experiment",
     "experiments",
@@ -46,6 +49,7 @@ __all__ = [
     "models",
     "replay",
     "results",
+    "revoke_api_key",
     "run",
     "session",
     "stats",
@@ -134,3 +138,6 @@ run = _delegate("run")
 replay = _delegate("replay")
 experiments = _delegate("experiments")
 experiment = _delegate("experiment")
+create_api_key = _delegate("create_api_key")
+api_keys = _delegate("api_keys")
+revoke_api_key = _delegate("revoke_api_key")

@@ -33,6 +33,7 @@ def models_frame(models: list[dict[str, Any]]) -> pd.DataFrame:
         {
             **m,
             "provider": m.get("provider_name"),
+            "circuit": (m.get("circuit") or {}).get("state", "closed"),
             **{k: (m.get("default_params") or {}).get(k) for k in _PARAM_COLUMNS},
             "input_price": (m.get("pricing") or {}).get("input"),
             "output_price": (m.get("pricing") or {}).get("output"),

@@ -10,6 +10,7 @@ from .frames import Column, Schema
 
 STATUSES = ("queued", "streaming", "succeeded", "failed", "cancelled")
 MODES = ("broadcast", "single")
+# Where a result came from (DESIGN §11).
 SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 MODELS: Schema = (
@@ -18,6 +19,8 @@ MODELS: Schema = (
     Column("provider", "str"),
     Column("upstream_model", "str"),
     Column("enabled", "bool"),
+    # the circuit breaker: closed, half_open (one probe in flight) or open (refused)
+    Column("circuit", "str"),
     Column("notes", "str"),
     Column("temperature", "float"),
     Column("top_p", "float"),
@@ -55,6 +58,7 @@ RESULTS: Schema = (
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),
+    Column("source", "cat", SOURCES),
     Column("error_code", "cat"),
     Column("error_message", "str"),
     Column("finish_reason", "cat"),

@@ -31,6 +31,26 @@ from .single_turn import ask as _ask
 from .usage import usage_frame
 
 
+def api_keys_frame(keys: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = [
+        "id",
+        "name",
+        "last4",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "user_id",
+    ]
+    if any("user_email" in key for key in keys):
+        columns.append("user_email")
+    frame = pd.DataFrame(keys, columns=columns)
+    for name in ("created_at", "expires_at", "last_used_at", "revoked_at"):
+        frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
+    return frame
+
+
 def _conversation_id(value: Any) -> int | None:
     """An id, or anything with a ``conversation_id`` (a board)."""
     value = getattr(value, "conversation_id", value)
@@ -137,6 +157,30 @@ class Session:
     def test_model(self, model: ModelRef) -> dict[str, Any]:
         """Call the model once: ``{"ok", "latency_ms", "error"?}`` (admins)."""
         return catalog.test_model(self._api, model)
+
+    # -- personal API keys (the gateway) ------------------------------------------------
+
+    def create_api_key(
+        self, name: str, expires_in_days: float | None = None, expires_at: str | None = None
+    ) -> dict[str, Any]:
+        """Make a personal API key for ``chatmore/v1/`` (OpenAI clients). The answer's
+        ``key`` is shown this once: only its hash is kept."""
+        body: dict[str, Any] = {"name": name}
+        if expires_in_days is not None:
+            body["expires_in_days"] = expires_in_days
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        return self._api.post("api/keys", body)
+
+    def api_keys(self, everyone: bool = False) -> pd.DataFrame:
+        """Your API keys (``everyone=True``: every user's, admins): name, last four
+        characters, state, expiry and last use; never the key."""
+        keys = self._api.get("api/keys", scope="all" if everyone else None)["keys"]
+        return api_keys_frame(keys)
+
+    def revoke_api_key(self, key_id: int) -> dict[str, Any]:
+        """Revoke an API key of yours (admins: anyone's); it stops working at once."""
+        return self._api.request("DELETE", f"api/keys/{int(key_id)}").json()
 
     # -- conversations and results -------------------------------------------------------
 

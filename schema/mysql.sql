@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0007
+-- Alembic revision: 0008
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -70,6 +70,23 @@ CREATE TABLE users (
 	CONSTRAINT uq_users_email UNIQUE (email)
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
+CREATE TABLE api_keys (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	user_id BIGINT NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	key_hash VARCHAR(64) NOT NULL,
+	last4 VARCHAR(8) NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	expires_at DATETIME(6),
+	revoked_at DATETIME(6),
+	last_used_at DATETIME(6),
+	CONSTRAINT pk_api_keys PRIMARY KEY (id),
+	CONSTRAINT fk_api_keys_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT uq_api_keys_key_hash UNIQUE (key_hash)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_api_keys_user_id_id ON api_keys (user_id, id);
+
 CREATE TABLE conversations (
 	id BIGINT NOT NULL AUTO_INCREMENT,
 	user_id BIGINT NOT NULL,
@@ -86,6 +103,28 @@ CREATE TABLE conversations (
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE INDEX ix_conversations_user_id_last_message_at_id ON conversations (user_id, last_message_at, id);
+
+CREATE TABLE model_circuits (
+	model_id BIGINT NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	failures INTEGER NOT NULL DEFAULT '0',
+	first_failure_at DATETIME(6),
+	opened_at DATETIME(6),
+	probe_until DATETIME(6),
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_model_circuits PRIMARY KEY (model_id),
+	CONSTRAINT fk_model_circuits_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE rate_limit_overrides (
+	user_id BIGINT NOT NULL,
+	requests_per_minute INTEGER,
+	tokens_per_minute INTEGER,
+	concurrent_streams INTEGER,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_rate_limit_overrides PRIMARY KEY (user_id),
+	CONSTRAINT fk_rate_limit_overrides_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE TABLE refresh_tokens (
 	jti VARCHAR(64) NOT NULL,
@@ -150,6 +189,17 @@ CREATE TABLE experiments (
 
 CREATE INDEX ix_experiments_user_id_id ON experiments (user_id, id);
 
+CREATE TABLE gateway_threads (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	user_id BIGINT NOT NULL,
+	thread VARCHAR(255) NOT NULL,
+	conversation_id BIGINT NOT NULL,
+	CONSTRAINT pk_gateway_threads PRIMARY KEY (id),
+	CONSTRAINT uq_gateway_threads_user_id_thread UNIQUE (user_id, thread),
+	CONSTRAINT fk_gateway_threads_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT fk_gateway_threads_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
 CREATE TABLE turns (
 	id BIGINT NOT NULL AUTO_INCREMENT,
 	conversation_id BIGINT NOT NULL,
@@ -157,12 +207,16 @@ CREATE TABLE turns (
 	mode VARCHAR(16) NOT NULL,
 	input_text MEDIUMTEXT NOT NULL,
 	status VARCHAR(16) NOT NULL,
+	api_key_id BIGINT,
+	request JSON,
 	created_at DATETIME(6) NOT NULL,
 	finished_at DATETIME(6),
 	CONSTRAINT pk_turns PRIMARY KEY (id),
 	CONSTRAINT fk_turns_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
 	CONSTRAINT fk_turns_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_turns_api_key_id_created_at ON turns (api_key_id, created_at);
 
 CREATE INDEX ix_turns_conversation_id_id ON turns (conversation_id, id);
 
@@ -234,6 +288,7 @@ CREATE TABLE turn_results (
 	runner VARCHAR(64),
 	cost DOUBLE,
 	experiment_id BIGINT,
+	tool_calls JSON,
 	created_at DATETIME(6) NOT NULL,
 	started_at DATETIME(6),
 	finished_at DATETIME(6),

@@ -91,6 +91,16 @@ def parse_positive_int(value: object) -> int:
     return number
 
 
+def parse_limit(value: object) -> int:
+    """A whole number of at least 0; 0 means no limit."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number (0: no limit)")
+    number = int(str(value).strip()) if not isinstance(value, int) else value
+    if number < 0:
+        raise ValueError("a whole number of at least 0 (0: no limit)")
+    return number
+
+
 def parse_bcrypt_cost(value: object) -> int:
     cost = parse_positive_int(value)
     if not 4 <= cost <= 31:
@@ -371,6 +381,76 @@ OPTIONS: tuple[Option, ...] = (
         "per-model limit applies too).",
     ),
     Option(
+        "rate_limit_requests_per_minute",
+        ("CHATMORE_RATE_LIMIT_RPM",),
+        600,
+        parse_limit,
+        "Requests (board turns and gateway calls) a user may start in any 60 seconds; "
+        "0 means no limit. Admins override it per user.",
+    ),
+    Option(
+        "rate_limit_tokens_per_minute",
+        ("CHATMORE_RATE_LIMIT_TPM",),
+        2_000_000,
+        parse_limit,
+        "Tokens (prompt and completion, as providers count them) a user's calls may use "
+        "in any 60 seconds before new ones wait; 0 means no limit.",
+    ),
+    Option(
+        "rate_limit_concurrent_streams",
+        ("CHATMORE_RATE_LIMIT_STREAMS",),
+        64,
+        parse_limit,
+        "Replies a user may have streaming at once (a board turn counts one per window); "
+        "0 means no limit.",
+    ),
+    Option(
+        "key_rate_limit_requests_per_minute",
+        ("CHATMORE_KEY_RATE_LIMIT_RPM",),
+        0,
+        parse_limit,
+        "Gateway calls one personal API key may start in any 60 seconds (within its "
+        "owner's limits); 0 means only the owner's limit applies.",
+    ),
+    Option(
+        "key_rate_limit_tokens_per_minute",
+        ("CHATMORE_KEY_RATE_LIMIT_TPM",),
+        0,
+        parse_limit,
+        "Tokens one API key's calls may use in any 60 seconds; 0 means only the owner's "
+        "limit applies.",
+    ),
+    Option(
+        "key_rate_limit_concurrent_streams",
+        ("CHATMORE_KEY_RATE_LIMIT_STREAMS",),
+        0,
+        parse_limit,
+        "Calls one API key may have streaming at once; 0 means only the owner's limit applies.",
+    ),
+    Option(
+        "circuit_failures",
+        ("CHATMORE_CIRCUIT_FAILURES",),
+        5,
+        parse_limit,
+        "Consecutive connect errors, timeouts or 5xx answers of a model (within the "
+        "window) that open its circuit: calls then fail at once with "
+        "PROVIDER_CIRCUIT_OPEN; 0 turns circuit breaking off.",
+    ),
+    Option(
+        "circuit_window",
+        ("CHATMORE_CIRCUIT_WINDOW",),
+        "60s",
+        parse_duration,
+        "How close together a model's failures must come to count as consecutive.",
+    ),
+    Option(
+        "circuit_cooldown",
+        ("CHATMORE_CIRCUIT_COOLDOWN",),
+        "30s",
+        parse_duration,
+        "How long an open circuit refuses calls before one probe call decides whether it closes.",
+    ),
+    Option(
         "sse_heartbeat",
         ("CHATMORE_SSE_HEARTBEAT",),
         "10s",
@@ -481,6 +561,15 @@ class Settings:
     provider_idle_timeout: float
     model_concurrency: int
     experiment_max_concurrency: int
+    rate_limit_requests_per_minute: int
+    rate_limit_tokens_per_minute: int
+    rate_limit_concurrent_streams: int
+    key_rate_limit_requests_per_minute: int
+    key_rate_limit_tokens_per_minute: int
+    key_rate_limit_concurrent_streams: int
+    circuit_failures: int
+    circuit_window: float
+    circuit_cooldown: float
     sse_heartbeat: float
     process_lease: float
     dashboard_kernels_per_user: int

@@ -29,6 +29,11 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "AUTH_EMAIL_TAKEN": ErrorSpec(409, "an account with that email exists"),
     "AUTH_CROSS_SITE": ErrorSpec(403, "a cookie-authenticated call came from another site"),
     "FORBIDDEN": ErrorSpec(403, "the caller's role does not allow this"),
+    "AUTH_API_KEY_INVALID": ErrorSpec(
+        401, "the personal API key is missing, unknown, revoked or expired"
+    ),
+    "API_KEY_NOT_FOUND": ErrorSpec(404, "no such API key"),
+    "RATE_LIMITED": ErrorSpec(429, "over a rate limit; retry after the Retry-After seconds"),
     # models and providers
     "MODEL_NOT_FOUND": ErrorSpec(404, "no such model, or it is disabled"),
     "MODEL_NAME_TAKEN": ErrorSpec(409, "a model with that name exists"),
@@ -49,6 +54,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "PROVIDER_MODEL_NOT_FOUND": ErrorSpec(502, "the provider does not know the upstream model"),
     "PROVIDER_HTTP_ERROR": ErrorSpec(502, "the provider answered with an error status"),
     "PROVIDER_BAD_RESPONSE": ErrorSpec(502, "the provider's answer was malformed or incomplete"),
+    "PROVIDER_CIRCUIT_OPEN": ErrorSpec(
+        503, "the model failed repeatedly; calls are refused until its cool-down ends"
+    ),
     # conversations and turns
     "CONVERSATION_NOT_FOUND": ErrorSpec(404, "no such conversation"),
     "TURN_NOT_FOUND": ErrorSpec(404, "no such turn"),

@@ -40,6 +40,12 @@ PROVIDER_STREAMS = Gauge(
     "chatmore_provider_streams_active", "Provider calls in flight (queued ones excluded)."
 )
 SSE_STREAMS = Gauge("chatmore_sse_streams_active", "Open SSE connections to clients.")
+CIRCUIT_STATE = Gauge(
+    "chatmore_model_circuit_state",
+    "Each model's circuit breaker as this process last saw it: 0 closed, 1 half-open "
+    "(one probe call in flight), 2 open (calls refused).",
+    ["model"],
+)
 TURNS = Counter("chatmore_turns_total", "Turns started, by mode (broadcast, single).", ["mode"])
 HTTP_REQUESTS = Counter(
     "chatmore_http_requests_total",

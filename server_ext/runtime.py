@@ -16,14 +16,19 @@ from .security.keys import Keyring
 from .security.private_files import private_dir
 from .security.secret_box import SecretBox
 from .security.tokens import TokenService
+from .services.api_keys import ApiKeyService
 from .services.auth import AuthService
+from .services.circuits import CircuitBreakers
 from .services.conversations import ConversationService
 from .services.experiment_runner import ExperimentRunner
 from .services.experiments import ExperimentService
 from .services.fanout import FanOut
+from .services.gateway import GatewayService
 from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
+from .services.provider_passthrough import PassthroughClient
+from .services.rate_limits import RateLimiter
 from .services.results import ResultService
 from .services.stats import StatsService
 from .store import migrate, usage_days
@@ -48,6 +53,9 @@ class Runtime:
     stats: StatsService
     lease: ProcessLease
     experiments: ExperimentService
+    api_keys: ApiKeyService
+    gateway: GatewayService
+    limits: RateLimiter
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -78,6 +86,9 @@ class Runtime:
         if folded > 1000:
             log.info("folded %d results into the usage statistics", folded)
         models = ModelService(db, box, provider)
+        limits = RateLimiter(db, settings)
+        circuits = CircuitBreakers(db, settings)
+        models.circuits = circuits
         fanout = FanOut(
             db,
             models,
@@ -85,6 +96,7 @@ class Runtime:
             model_concurrency=settings.model_concurrency,
             runner=lease.id,
         )
+        fanout.circuits = circuits
         return cls(
             settings=settings,
             db=db,
@@ -92,7 +104,9 @@ class Runtime:
             provider=provider,
             models=models,
             fanout=fanout,
-            conversations=ConversationService(db, fanout, log_content=settings.log_content),
+            conversations=ConversationService(
+                db, fanout, log_content=settings.log_content, limits=limits
+            ),
             results=ResultService(db),
             stats=StatsService(db),
             lease=lease,
@@ -101,6 +115,21 @@ class Runtime:
                 ExperimentRunner(db, fanout),
                 max_concurrency=settings.experiment_max_concurrency,
             ),
+            api_keys=ApiKeyService(db),
+            gateway=GatewayService(
+                db,
+                models,
+                PassthroughClient(
+                    connect_timeout=settings.provider_connect_timeout,
+                    first_token_timeout=settings.provider_first_token_timeout,
+                    idle_timeout=settings.provider_idle_timeout,
+                    allow_private=settings.provider_allow_private,
+                ),
+                limits,
+                circuits,
+                runner=lease.id,
+            ),
+            limits=limits,
         )
 
     async def start(self, local_url: str) -> None:
@@ -112,6 +141,7 @@ class Runtime:
             await self.models.ensure_demo_models(f"{local_url}{DEMO_PREFIX.lstrip('/')}/v1")
         self.fanout.start()
         self.lease.start()
+        self.gateway.start()
         # Everything loaded so far lives as long as the server. Frozen, it is no longer
         # rescanned by every full collection: those passes otherwise stall big reads (a
         # 10,000-row results page: 48 ms on average instead of 63, worst 61 ms, not 450).
@@ -129,6 +159,7 @@ class Runtime:
             self._started = False
             await self.experiments.runner.stop()
             await self.fanout.stop()
+            await self.gateway.stop()
         await self.lease.stop()
         await self.provider.aclose()
         self.auth.close()

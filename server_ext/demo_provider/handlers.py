@@ -24,6 +24,7 @@ from .model_spec import ModelSpec, ModelSpecError, parse_model
 from .presets import PRESETS
 from .recorder import FirstSeen, Recorder
 from .replies import compose_reply, count_prompt_tokens, extend_to, last_user_text, tokenize
+from .tools import ToolCall, planned_call, tool_result_reply
 from .wire import DONE, ChunkFormatter, completion, error_body, sse, usage_object
 
 COMPLETIONS_PATH = "/v1/chat/completions"
@@ -36,6 +37,8 @@ STALL_LIMIT_S = 600.0
 MID_STREAM_FAULTS = frozenset(
     {"stall", "malformed", "early_close", "inband_error", "leak_key_inband"}
 )
+# What a model with the reasoning option thinks aloud (as reasoning_content deltas).
+REASONING = "Let me think about this step by step before I answer the question. "
 # Pause between the writes of one frame in the "split" fault.
 SPLIT_PAUSE_S = 0.001
 
@@ -281,8 +284,11 @@ class ChatCompletionsHandler(DemoHandler):
         if spec.fault == "leak_key_finish":
             finish_reason = self._presented_key().lower()
         prompt_tokens = count_prompt_tokens(request.messages)
+        tool_call = planned_call(body)
         try:
-            if request.stream:
+            if tool_call is not None:
+                await self._call_tool(spec, request, tool_call, prompt_tokens)
+            elif request.stream:
                 await self._stream(spec, request, tokens, finish_reason, prompt_tokens)
             else:
                 await self._answer(spec, request, tokens, finish_reason, prompt_tokens)
@@ -337,7 +343,10 @@ class ChatCompletionsHandler(DemoHandler):
         return self.state.seen.first_time(hashlib.sha256(material.encode()).hexdigest())
 
     def _reply_tokens(self, spec: ModelSpec, request: ChatRequest) -> tuple[list[str], str]:
-        if spec.echo:
+        tool_reply = tool_result_reply(request.messages)
+        if tool_reply is not None:
+            text = tool_reply
+        elif spec.echo:
             text = last_user_text(request.messages)
         else:
             text = compose_reply(
@@ -398,6 +407,9 @@ class ChatCompletionsHandler(DemoHandler):
         await self._send(fmt.role(), spec, flush=True)
         if not await self._pause(spec.ttft_ms / 1000):
             return
+        if spec.reasoning:
+            thoughts = "".join(fmt.reasoning(t) for t in tokenize(REASONING)[: spec.reasoning])
+            await self._send(thoughts, spec, flush=True)
         loop = asyncio.get_running_loop()
         interval = 1 / spec.tps if spec.tps else 0.0
         start = loop.time()
@@ -455,6 +467,33 @@ class ChatCompletionsHandler(DemoHandler):
         await self._pause(STALL_LIMIT_S)
         self._abort("stalled")
         return False
+
+    async def _call_tool(
+        self, spec: ModelSpec, request: ChatRequest, call: ToolCall, prompt_tokens: int
+    ) -> None:
+        """Answer with a call of a tool (``tools.py``), streamed or whole."""
+        completion_tokens = len(call.pieces()) + 1
+        usage = usage_object(prompt_tokens, completion_tokens)
+        if not request.stream:
+            if not await self._pause(spec.ttft_ms / 1000):
+                return
+            answer = completion(request.model, None, "tool_calls", usage, [call.message_part()])
+            self.send_json(answer)
+            return
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        fmt = ChunkFormatter(request.model, include_usage=request.include_usage)
+        if not await self._pause(spec.ttft_ms / 1000):
+            return
+        frames = [fmt.tool_call_start(0, call.id, call.name)]
+        frames += [fmt.tool_call_arguments(0, piece) for piece in call.pieces()]
+        frames.append(fmt.finish("tool_calls"))
+        if request.include_usage:
+            frames.append(fmt.usage(prompt_tokens, completion_tokens))
+        frames.append(DONE)
+        self._mark("completed")
+        await self._send("".join(frames), spec, flush=True)
+        self.finish()
 
     def _mark(self, outcome: str) -> None:
         if self.entry is not None and self.entry["outcome"] is None:

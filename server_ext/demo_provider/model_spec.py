@@ -12,6 +12,9 @@ The name is a preset or any name, optionally followed by options after semicolon
 ``retry_after``  seconds a 429 asks the client to wait
 ``key``          the API key the ``auth`` fault accepts (setting it turns the check on)
 ``tokens``       the reply is exactly this many tokens long (benchmarks; at most 100,000)
+``reasoning``    stream this many ``reasoning_content`` tokens before the reply
+
+A request that offers ``tools`` gets a tool call (``tools.py``).
 
 An unknown option or a bad value is refused with a 400, so that a typo in a test shows.
 """
@@ -69,6 +72,7 @@ class ModelSpec:
     retry_after: float
     key: str | None
     tokens: int | None
+    reasoning: int = 0
 
     @property
     def checks_key(self) -> bool:
@@ -105,6 +109,7 @@ def parse_model(model: str, header_fault: str | None = None) -> ModelSpec:
         "retry_after",
         "key",
         "tokens",
+        "reasoning",
     }
     if unknown:
         raise ModelSpecError(f"unknown model option {sorted(unknown)[0]!r}")
@@ -132,4 +137,5 @@ def parse_model(model: str, header_fault: str | None = None) -> ModelSpec:
         retry_after=_number("retry_after", options.get("retry_after", "1"), integer=False),
         key=options.get("key") or None,
         tokens=int(_number("tokens", tokens, integer=True)) if tokens else None,
+        reasoning=int(_number("reasoning", options.get("reasoning", "0"), integer=True)),
     )

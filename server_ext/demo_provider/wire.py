@@ -77,6 +77,23 @@ class ChunkFormatter:
     def content(self, text: str) -> str:
         return self._prefix + json.dumps(text, ensure_ascii=False) + self._suffix
 
+    def reasoning(self, text: str) -> str:
+        return self._frame({"reasoning_content": text}, None)
+
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str:
+        part = {
+            "index": index,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": ""},
+        }
+        return self._frame({"role": "assistant", "content": None, "tool_calls": [part]}, None)
+
+    def tool_call_arguments(self, index: int, piece: str) -> str:
+        return self._frame(
+            {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}, None
+        )
+
     def finish(self, reason: str) -> str:
         return self._frame({}, reason)
 
@@ -91,9 +108,16 @@ class ChunkFormatter:
 
 
 def completion(
-    model: str, text: str, finish_reason: str, usage: dict[str, int] | None
+    model: str,
+    text: str | None,
+    finish_reason: str,
+    usage: dict[str, int] | None,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A whole ``chat.completion`` object (the non-streaming answer)."""
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
     body: dict[str, Any] = {
         "id": new_completion_id(),
         "object": "chat.completion",
@@ -103,7 +127,7 @@ def completion(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": finish_reason,
             }

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import (
+    api_keys,
     auth,
     conversations,
     experiments,
+    gateway,
     models,
     prometheus,
     results,
@@ -61,6 +63,12 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("metrics", prometheus.MetricsHandler),
         ("api/users", users.UsersHandler),
         (r"api/users/(\d+)", users.UserHandler),
+        (r"api/users/(\d+)/limits", users.UserLimitsHandler),
+        ("api/keys", api_keys.ApiKeysHandler),
+        (r"api/keys/(\d+)", api_keys.ApiKeyHandler),
+        ("v1/models", gateway.ModelsHandler),
+        ("v1/chat/completions", gateway.ChatCompletionsHandler),
+        ("v1/.*", gateway.NotFoundHandler),
     ]
     mounted: list = [
         (f"/{PREFIX}/{path}", handler, {"route": f"/{PREFIX}/{path.replace(ID, '{id}')}"})

@@ -19,7 +19,7 @@ from ..errors import ChatMoreError, validation
 from ..jsonutil import dumps
 from ..metrics import HTTP_DURATION, HTTP_REQUESTS
 from ..services.schemas import check_body
-from ..services.validation import MAX_DB_ID, parse_json, path_id
+from ..services.validation import MAX_DB_ID, MAX_JSON_BYTES, parse_json, path_id
 from .operations import operation_of
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class ApiHandler(web.RequestHandler):
     route = "unmatched"
     # Streams are long by design; their duration says nothing about the server's speed.
     streaming = False
+    # Largest JSON body accepted.
+    max_json_body = MAX_JSON_BYTES
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -106,7 +108,7 @@ class ApiHandler(web.RequestHandler):
         declares (``@operation(body=...)``), or VALIDATION_FAILED. The limits of every
         body (size, depth, Unicode, finite numbers) are in ``services/validation.py``."""
         raw = self.request.body
-        data = parse_json(raw) if raw else {}
+        data = parse_json(raw, max_bytes=self.max_json_body) if raw else {}
         if not isinstance(data, dict):
             raise validation("the request body must be a JSON object")
         declared = operation_of(type(self), self.request.method or "")
@@ -146,6 +148,9 @@ class ApiHandler(web.RequestHandler):
             error, status = ChatMoreError("VALIDATION_FAILED", self._reason), status_code
         else:
             error, status = ChatMoreError("INTERNAL_ERROR"), 500
+        retry_after = error.details.get("retry_after")
+        if retry_after is not None:
+            self.set_header("Retry-After", str(retry_after))
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(dumps(error.to_json()))
@@ -168,7 +173,9 @@ class ApiHandler(web.RequestHandler):
     @allow_unauthenticated
     def options(self, *_args: Any) -> None:
         if self.request.headers.get("Origin") in self.runtime.settings.cors_allowed_origins:
-            self.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+            self.set_header(
+                "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+            )
             self.set_header(
                 "Access-Control-Allow-Headers",
                 "Authorization, Content-Type, Last-Event-ID, X-Requested-With",
@@ -180,6 +187,8 @@ class ApiHandler(web.RequestHandler):
 
 class NotFoundHandler(ApiHandler):
     """Unknown paths under ``chatmore/`` answer in ChatMore's error format."""
+
+    catch_all = True  # answers only "not found": nothing to describe
 
     def prepare(self) -> None:
         raise ChatMoreError("NOT_FOUND")

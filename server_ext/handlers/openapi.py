@@ -29,6 +29,7 @@ SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "cookie_if_any": [{"refreshCookie": []}, {}],
     "ticket": [{"streamTicket": []}],
     "metrics": [{"bearer": []}],
+    "api_key": [{"apiKey": []}],
 }
 
 SECURITY_SCHEMES = {
@@ -40,6 +41,11 @@ SECURITY_SCHEMES = {
     },
     "refreshCookie": {"type": "apiKey", "in": "cookie", "name": "chatmore_refresh"},
     "streamTicket": {"type": "apiKey", "in": "query", "name": "st"},
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a personal cm-… API key (api/keys): the gateway under v1/ only",
+    },
 }
 
 CSRF_HEADER = {
@@ -88,7 +94,7 @@ def _answers(declared: Operation) -> dict[str, Any]:
         answers[str(status)] = answer
     answers["default"] = {
         "description": "an error (see the error codes in the README)",
-        "content": {"application/json": {"schema": _ref(s.ERROR)}},
+        "content": {"application/json": {"schema": _ref(declared.errors or s.ERROR)}},
     }
     return answers
 

@@ -19,7 +19,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Who may call: nobody in particular, a bearer token, an admin's bearer token, the
 # refresh cookie (with the cross-site header), the cookie if there is one (logout),
 # a stream ticket, or the metrics token.
-Access = Literal["public", "user", "admin", "cookie", "cookie_if_any", "ticket", "metrics"]
+Access = Literal[
+    "public", "user", "admin", "cookie", "cookie_if_any", "ticket", "metrics", "api_key"
+]
 
 ATTRIBUTE = "__chatmore_operation__"
 
@@ -44,6 +46,8 @@ class Operation:
     # The code a path id that no row can have answers with.
     not_found: str = "NOT_FOUND"
     description: str = ""
+    # The shape of its errors: ChatMore's own unless given (the gateway's are OpenAI's).
+    errors: Schema | None = None
 
 
 def operation(
@@ -55,6 +59,7 @@ def operation(
     query: tuple[Query, ...] = (),
     not_found: str = "NOT_FOUND",
     description: str = "",
+    errors: Schema | None = None,
 ) -> Callable[[F], F]:
     """Declare a handler method's contract (see the module docstring)."""
 
@@ -62,7 +67,7 @@ def operation(
         setattr(
             method,
             ATTRIBUTE,
-            Operation(summary, access, answers, body, query, not_found, description),
+            Operation(summary, access, answers, body, query, not_found, description, errors),
         )
         return method
 

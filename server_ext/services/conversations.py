@@ -26,6 +26,7 @@ from ..streaming.events import tokens_per_second
 from .auth import AuthUser
 from .fanout import FanOut, WindowRun
 from .params import clean_params, differing, merged
+from .rate_limits import RateLimiter
 from .turn_watch import follow_stored
 from .validation import MAX_DB_ID, db_id, parse_json
 
@@ -212,10 +213,19 @@ def _refuse_busy(conn: Any, window_ids: list[int]) -> None:
 
 
 def _store_turn(
-    conn: Any, plan: TurnPlan, user_id: int, content: str, at: dt.datetime, runner: str | None
+    conn: Any,
+    plan: TurnPlan,
+    user_id: int,
+    content: str,
+    at: dt.datetime,
+    runner: str | None,
+    limits: RateLimiter | None = None,
 ) -> tuple[int, dict[int, tuple[int, int]]]:
     """Write the turn's rows, run by process ``runner``; a window taken meanwhile by
-    another turn (of any process: the check reads the database) refuses it."""
+    another turn (of any process: the check reads the database), or a rate limit,
+    refuses it."""
+    if limits is not None:
+        limits.admit(conn, user_id=user_id, key_id=None, streams=len(plan.targets), at=at)
     turn_store.lock_conversation(conn, plan.conversation["id"])
     _refuse_busy(conn, plan.targets)
     turn_id, _at, ids = turn_store.insert_turn(
@@ -250,9 +260,17 @@ def _window_run(plan: TurnPlan, window_id: int, content: str) -> WindowRun:
 
 
 class ConversationService:
-    def __init__(self, db: Database, fanout: FanOut, *, log_content: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        fanout: FanOut,
+        *,
+        log_content: bool = False,
+        limits: RateLimiter | None = None,
+    ) -> None:
         self.db = db
         self.fanout = fanout
+        self.limits = limits
         # Prompts reach the log only when an admin turns this debug setting on.
         self.log_content = log_content
 
@@ -372,14 +390,20 @@ class ConversationService:
         asked = _window_ids(body.get("window_ids"))
         plan = await self.db.read(_plan_turn, user.id, conversation_id, asked)
         runs = [_window_run(plan, window_id, content) for window_id in plan.targets]
-        self.fanout.begin(runs)
+        # Near a rate limit, no call starts before the turn is admitted.
+        early = self.limits is None or self.limits.roomy(user.id, None)
+        if early:
+            self.fanout.begin(runs)
         try:
             turn_id, ids = await self.db.write(
-                _store_turn, plan, user.id, content, sent_at, self.fanout.runner
+                _store_turn, plan, user.id, content, sent_at, self.fanout.runner, self.limits
             )
         except BaseException:
-            self.fanout.abandon(runs)
+            if early:
+                self.fanout.abandon(runs)
             raise
+        if not early:
+            self.fanout.begin(runs)
         for run in runs:
             run.turn_id = turn_id
             run.result_id, run.message_id = ids[run.window_id]
@@ -425,6 +449,8 @@ class ConversationService:
             "status": turn["status"],
             "created_at": turn["created_at"],
             "finished_at": turn["finished_at"],
+            # A gateway call's request as its client sent it (None for board turns).
+            "request": turn.get("request"),
             "results": [
                 {
                     "window_id": r["window_id"],

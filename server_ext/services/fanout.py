@@ -31,6 +31,7 @@ from ..store import turns as turn_store
 from ..store.db import Database, utcnow
 from ..streaming.events import chunk_event, chunk_time, done_event, end_event
 from ..streaming.turn_log import TurnLog, TurnLogs
+from .circuits import CircuitBreakers
 from .models import ModelService
 from .params import DEFAULT_TIMEOUT_MS, UPSTREAM_PARAMS
 from .pricing import cost_of
@@ -117,6 +118,8 @@ class FanOut:
         # Final writes the database refused (it was unreachable, say): retried with every
         # checkpoint until they land, so that no outcome is lost while this process lives.
         self._unwritten: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+        # Per-model circuit breakers (services/circuits.py), set by the runtime.
+        self.circuits: CircuitBreakers | None = None
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -204,7 +207,8 @@ class FanOut:
         try:
             async with self._limits[run.model_id]:
                 with _counted(PROVIDER_STREAMS):
-                    end = await self._call(run)
+                    call = self._call(run)
+                    end = await (self.circuits.guard(run.model, call) if self.circuits else call)
             if end is None:
                 error = ("PROVIDER_BAD_RESPONSE", "the stream ended without a result")
         except ProviderError as exc:

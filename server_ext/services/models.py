@@ -15,6 +15,7 @@ from ..security.secret_box import SecretBox, SecretUnreadable
 from ..security.url_policy import validate_base_url
 from ..store import models as model_store
 from ..store.db import Database
+from .circuits import CircuitBreakers
 from .params import DEFAULT_TIMEOUT_MS, clean_params
 from .pricing import clean_pricing, public_pricing
 from .provider_client import ProbeResult, ProviderClient, ProviderTarget
@@ -22,6 +23,8 @@ from .provider_client import ProbeResult, ProviderClient, ProviderTarget
 log = logging.getLogger("chatmore.models")
 
 DEMO_PROVIDER = "chatmore-demo"
+# A model that never failed.
+CLOSED = {"state": "closed", "failures": 0, "opened_at": None, "retry_at": None}
 TEXT_FIELDS = {"name": 200, "provider_name": 100, "upstream_model": 200, "notes": 2000}
 REQUIRED = ("name", "base_url", "upstream_model")
 WRITABLE = {*TEXT_FIELDS, "base_url", "api_key", "default_params", "enabled", "pricing"}
@@ -55,12 +58,19 @@ class ModelService:
         self.db = db
         self.box = box
         self.client = client
+        # Per-model circuit breakers (services/circuits.py), set by the runtime: their
+        # state shows in the model list.
+        self.circuits: CircuitBreakers | None = None
 
     # -- reading ------------------------------------------------------------------------
 
     async def list(self, *, admin: bool) -> list[dict[str, Any]]:
         rows = await self.db.read(model_store.list_models, enabled_only=not admin)
-        return [public_model(row, admin=admin) for row in rows]
+        states = await self.circuits.states() if self.circuits else {}
+        return [
+            {**public_model(row, admin=admin), "circuit": states.get(row["id"], CLOSED)}
+            for row in rows
+        ]
 
     async def get(self, model_id: int, *, admin: bool) -> dict[str, Any]:
         row = await self.db.read(model_store.get_model, model_id)

@@ -416,6 +416,38 @@ HEALTH = obj(
 )
 
 OPEN_OBJECT: Schema = {"type": "object"}
+# The gateway's errors are OpenAI's own.
+OPENAI_ERROR = obj(
+    {
+        "error": obj(
+            {
+                "message": {"type": "string"},
+                "type": {"type": ["string", "null"]},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+            required=("message", "type"),
+            closed=False,
+        )
+    },
+    required=("error",),
+)
+API_KEY_CREATE = obj(
+    {
+        "name": text(200, min_length=1),
+        "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+        "expires_at": TIME,
+    },
+    required=("name",),
+)
+API_KEY = obj({"id": ID, "name": {"type": "string"}}, required=("id",), closed=False)
+API_KEYS = obj({"keys": {"type": "array", "items": API_KEY}}, required=("keys",))
+LIMITS_UPDATE = obj(
+    {
+        name: {"type": ["integer", "null"], "minimum": 0}
+        for name in ("requests_per_minute", "tokens_per_minute", "concurrent_streams")
+    }
+)
 EXPERIMENT_CREATE = obj(
     {
         "name": text(300, nullable=True),
@@ -480,6 +512,11 @@ COMPONENTS: dict[str, Schema] = {
     "ExperimentPage": EXPERIMENT_PAGE,
     "ColumnPage": COLUMN_PAGE,
     "Object": OPEN_OBJECT,
+    "OpenAIError": OPENAI_ERROR,
+    "ApiKeyCreate": API_KEY_CREATE,
+    "ApiKey": API_KEY,
+    "ApiKeys": API_KEYS,
+    "LimitsUpdate": LIMITS_UPDATE,
 }
 
 

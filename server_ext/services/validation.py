@@ -49,11 +49,14 @@ def nesting_exceeds(raw: bytes, limit: int) -> bool:
     return b"(" * (limit + 1) in levels
 
 
-def parse_json(raw: bytes | str, what: str = "the request body") -> Any:
-    """``raw`` as JSON within the limits above, else VALIDATION_FAILED."""
+def parse_json(
+    raw: bytes | str, what: str = "the request body", max_bytes: int = MAX_JSON_BYTES
+) -> Any:
+    """``raw`` as JSON within the limits above (``max_bytes`` for a route that takes
+    larger bodies), else VALIDATION_FAILED."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if len(data) > MAX_JSON_BYTES:
-        raise validation(f"{what} is too large: at most {MAX_JSON_BYTES} bytes")
+    if len(data) > max_bytes:
+        raise validation(f"{what} is too large: at most {max_bytes} bytes")
     if nesting_exceeds(data, MAX_JSON_DEPTH):
         raise validation(f"{what} nests deeper than {MAX_JSON_DEPTH} levels")
     try:

@@ -156,10 +156,16 @@ turns = _table(
     Column("mode", String(16), nullable=False),  # broadcast | single
     Column("input_text", LongText, nullable=False),
     Column("status", String(16), nullable=False),  # running | done
+    # A gateway call's personal API key (api_keys.id; keys are revoked, never deleted)
+    # and its request body as the client sent it.
+    Column("api_key_id", Id),
+    Column("request", JSON),
     Column("created_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp),
     Index(None, "conversation_id", "id"),
     Index(None, "user_id", "created_at"),
+    # a key's calls of the last minute (its rate limits)
+    Index(None, "api_key_id", "created_at"),
 )
 
 turn_results = _table(
@@ -194,6 +200,8 @@ turn_results = _table(
     Column("cost", Double),
     # The experiment this result is a cell of (source "experiment").
     Column("experiment_id", Id, _ref("experiments.id")),
+    # The tool calls of a reply (the gateway passes them through), as OpenAI shapes them.
+    Column("tool_calls", JSON),
     Column("created_at", Timestamp, nullable=False),
     Column("started_at", Timestamp),
     Column("finished_at", Timestamp),
@@ -350,4 +358,53 @@ experiment_turns = _table(
     Column("sample", Integer, nullable=False),
     UniqueConstraint("case_id", "sample"),
     Index(None, "experiment_id", "case_id"),
+)
+
+# Personal API keys (DESIGN §12): only a hash of the key is kept; the key itself is shown
+# once, when it is made. Keys are long random strings, so one SHA-256 suffices.
+api_keys = _table(
+    "api_keys",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("last4", String(8), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp),
+    Column("revoked_at", Timestamp),
+    Column("last_used_at", Timestamp),
+    Index(None, "user_id", "id"),
+)
+
+# The conversation a gateway call lands in: one per key and UTC day ("key:<id>:<day>"),
+# or one per title the client names ("title:<title>"), always per user.
+gateway_threads = _table(
+    "gateway_threads",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("thread", String(255), nullable=False),
+    Column("conversation_id", Id, _ref("conversations.id"), nullable=False),
+    UniqueConstraint("user_id", "thread"),
+)
+
+# An admin's per-user limits over the settings' defaults (NULL: the default).
+rate_limit_overrides = _table(
+    "rate_limit_overrides",
+    Column("user_id", Id, _ref("users.id"), primary_key=True),
+    Column("requests_per_minute", Integer),
+    Column("tokens_per_minute", Integer),
+    Column("concurrent_streams", Integer),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# Each model's circuit breaker (closed, open or half_open), shared by every process.
+model_circuits = _table(
+    "model_circuits",
+    Column("model_id", Id, _ref("models.id"), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("first_failure_at", Timestamp),
+    Column("opened_at", Timestamp),
+    Column("probe_until", Timestamp),
+    Column("updated_at", Timestamp, nullable=False),
 )

@@ -64,6 +64,7 @@ MODELS = {
     "provider": STRING,
     "upstream_model": STRING,
     "enabled": "boolean",
+    "circuit": STRING,
     "notes": STRING,
     "temperature": "float64",
     "top_p": "float64",
@@ -122,6 +123,7 @@ def test_frames_with_rows(accounts: Accounts, demo_models: DemoModels) -> None:
     assert_schema(results, RESULTS)
     assert len(results) == 3
     assert set(results["status"]) == {"succeeded", "failed"}
+    assert set(results["source"]) == {"board"}
     ok = results[results["status"] == "succeeded"]
     assert ok["latency_ms"].notna().all() and ok["ttft_ms"].notna().all()
     assert (ok["finished_at"] >= ok["created_at"]).all()

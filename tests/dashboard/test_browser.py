@@ -193,4 +193,24 @@ def test_a_visitor_opens_an_experiment_as_its_matrix(dashboard: DashboardServer)
         matrix.locator(".cm-mx-detail .cm-mx-reply").wait_for()
         assert matrix.locator(".cm-mx-detail .cm-mx-reply").inner_text().strip()
         v.screenshot("5-experiment-matrix")
+
+
+def test_a_visitor_makes_and_revokes_an_api_key(dashboard: DashboardServer) -> None:
+    email = unique_email("keys")
+    dashboard.create_user(email, PASSWORD)
+    with visit(dashboard.url) as v:
+        page = v.page
+        page.set_default_timeout(TIMEOUT)
+        sign_in(v, email, PASSWORD)
+        page.get_by_role("tab", name="API keys").click()
+        page.get_by_text("No API keys yet.").wait_for()
+        page.get_by_label("What it is for").fill("laptop")
+        page.get_by_role("button", name="Create key").click()
+        page.get_by_text("Copy this key now").wait_for()
+        key = page.locator("pre").filter(has_text="cm-").inner_text().strip()
+        assert key.startswith("cm-")
+        page.get_by_text(f"…{key[-4:]} · active").wait_for()
+        v.screenshot("6-api-keys")
+        page.get_by_role("button", name="Revoke").click()
+        page.get_by_text(f"…{key[-4:]} · revoked").wait_for()
         assert v.remote_requests() == []

@@ -1,0 +1,417 @@
+"""Raw OpenAI Chat Completions calls for the gateway: the request body goes upstream as
+the client wrote it, and the provider's events come back as they were sent.
+
+The turn runner's client (``provider_client.py``) reduces a stream to text deltas; the
+gateway must hand tool-call and ``reasoning_content`` deltas, ids and every other field
+to its client unchanged, so this module keeps each event's bytes and reads from them
+only what a recording needs (content, tool calls, finish reason, usage).
+
+- :meth:`PassthroughClient.open` connects and checks the answer's status (raising
+  :class:`ProviderError` with a code of ``errors.py`` when it is not a success), then
+  :meth:`Upstream.events` yields lists of raw event payloads, one list per network read.
+- Limits as for board turns: connect, first event, silence between events, and the
+  model's total time. No retry once the client may have seen a byte; before that only a
+  provider refusing ``stream_options`` gets the same request again without it.
+- Every call goes through the URL policy; no redirect is followed; the provider's raw
+  error body is never passed on (only a short code from it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from ..security.url_policy import AddressPolicy, AddressRefused, GuardedTransport
+from . import provider_errors
+from .provider_client import (
+    HEADER_SAFE,
+    MAX_ANSWER_BODY,
+    MAX_ERROR_BODY,
+    ProviderError,
+    ProviderTarget,
+)
+from .sse_parser import SSEFormatError, SSEParser
+
+DONE = b"[DONE]"
+MAX_CONNECTIONS = 512
+KEEPALIVE = 64
+
+
+@dataclass
+class Recording:
+    """What one call's events said, gathered as they pass."""
+
+    text: list[str] = field(default_factory=list)
+    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    first_at: float | None = None  # loop time of the first content-bearing event
+    last_at: float | None = None
+
+    def content(self) -> str:
+        return "".join(self.text)
+
+    def tool_call_list(self) -> list[dict[str, Any]] | None:
+        return [self.tool_calls[i] for i in sorted(self.tool_calls)] or None
+
+    def take_delta(self, delta: dict[str, Any], now: float) -> None:
+        content = delta.get("content")
+        seen = False
+        if isinstance(content, str) and content:
+            self.text.append(content)
+            seen = True
+        if delta.get("reasoning_content"):
+            seen = True
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            for call in calls:
+                if isinstance(call, dict):
+                    self._merge_tool_call(call)
+                    seen = True
+        if seen:
+            if self.first_at is None:
+                self.first_at = now
+            self.last_at = now
+
+    def _merge_tool_call(self, part: dict[str, Any]) -> None:
+        index = part.get("index", len(self.tool_calls))
+        index = index if isinstance(index, int) else len(self.tool_calls)
+        call = self.tool_calls.setdefault(
+            index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if part.get("id"):
+            call["id"] = part["id"]
+        if part.get("type"):
+            call["type"] = part["type"]
+        function = part.get("function")
+        if isinstance(function, dict):
+            if isinstance(function.get("name"), str):
+                call["function"]["name"] += function["name"]
+            if isinstance(function.get("arguments"), str):
+                call["function"]["arguments"] += function["arguments"]
+
+    def take_message(self, answer: dict[str, Any]) -> None:
+        """A whole (non-streamed) ``chat.completion``."""
+        choices = answer.get("choices")
+        choice = choices[0] if isinstance(choices, list) and choices else {}
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict):
+            if isinstance(message.get("content"), str):
+                self.text.append(message["content"])
+            calls = message.get("tool_calls")
+            if isinstance(calls, list):
+                self.tool_calls = {i: c for i, c in enumerate(calls) if isinstance(c, dict)}
+        if isinstance(choice, dict) and choice.get("finish_reason"):
+            self.finish_reason = str(choice["finish_reason"])
+        if isinstance(answer.get("usage"), dict):
+            self.usage = answer["usage"]
+
+
+class Upstream:
+    """One open upstream answer (status already a success)."""
+
+    def __init__(
+        self,
+        client: PassthroughClient,
+        response: httpx.Response,
+        target: ProviderTarget,
+        started: float,
+        streamed: bool,
+    ) -> None:
+        self.client = client
+        self.response = response
+        self.target = target
+        self.started = started
+        self.streamed = streamed
+        self.loop = asyncio.get_running_loop()
+        self.total_at = started + target.timeout_s
+        self.recording = Recording()
+
+    def error(self, code: str, message: str) -> ProviderError:
+        rec = self.recording
+        ttft = None if rec.first_at is None else round((rec.first_at - self.started) * 1000)
+        return ProviderError(
+            code,
+            message,
+            partial_text=rec.content(),
+            ttft_ms=ttft,
+            latency_ms=round((self.loop.time() - self.started) * 1000),
+        )
+
+    def _deadline(self, first: bool) -> tuple[float, str]:
+        limit = self.client.first_token_timeout if first else self.client.idle_timeout
+        at = self.loop.time() + limit
+        kind = "first-token" if first else "idle"
+        if self.total_at < at:
+            return self.total_at, "total"
+        return at, kind
+
+    async def events(self) -> AsyncIterator[list[bytes]]:
+        """The raw data of each event (without ``data: `` and the blank line), a list per
+        network read; ends after ``[DONE]``, which it does not yield."""
+        parser = SSEParser()
+        reads = self.response.aiter_bytes()
+        rec = self.recording
+        first = True
+        done = False
+        while not done:
+            at, limit = self._deadline(first)
+            try:
+                async with asyncio.timeout_at(at):
+                    chunk = await anext(reads, None)
+            except TimeoutError:
+                raise self.error("PROVIDER_TIMEOUT", _timeout_message(limit, self)) from None
+            except (httpx.TransportError, httpx.DecodingError):
+                raise self.error(
+                    "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-reply"
+                ) from None
+            try:
+                events = parser.feed(chunk) if chunk is not None else parser.close()
+            except SSEFormatError as exc:
+                raise self.error(
+                    "PROVIDER_BAD_RESPONSE", f"the provider's stream is broken: {exc}"
+                ) from None
+            now = self.loop.time()
+            out: list[bytes] = []
+            problem: str | None = None
+            for _name, data in events:
+                if data == DONE:
+                    done = True
+                    break
+                problem = _take_event(rec, data, now)
+                if problem:
+                    break
+                out.append(data)
+            if out:
+                first = first and rec.first_at is None
+                yield out
+            if problem:
+                raise self.error("PROVIDER_BAD_RESPONSE", problem)
+            if chunk is None:
+                break
+        if not done:
+            raise self.error("PROVIDER_BAD_RESPONSE", "the provider's stream ended before [DONE]")
+
+    async def answer(self) -> bytes:
+        """The whole (non-streamed) answer's bytes, recorded."""
+        data = bytearray()
+        try:
+            async with asyncio.timeout_at(self.total_at):
+                async for chunk in self.response.aiter_bytes():
+                    data += chunk
+                    if len(data) > MAX_ANSWER_BODY:
+                        raise self.error(
+                            "PROVIDER_BAD_RESPONSE", "the provider's answer is too large"
+                        )
+        except TimeoutError:
+            raise self.error("PROVIDER_TIMEOUT", _timeout_message("total", self)) from None
+        except (httpx.TransportError, httpx.DecodingError):
+            raise self.error(
+                "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-answer"
+            ) from None
+        try:
+            answer = json.loads(bytes(data))
+        except ValueError:
+            raise self.error(
+                "PROVIDER_BAD_RESPONSE", "the provider's answer is not valid JSON"
+            ) from None
+        if not isinstance(answer, dict) or answer.get("error") or not answer.get("choices"):
+            raise self.error("PROVIDER_BAD_RESPONSE", "the provider's answer has no message")
+        self.recording.take_message(answer)
+        return bytes(data)
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
+def _timeout_message(limit: str, upstream: Upstream) -> str:
+    seconds = {
+        "first-token": upstream.client.first_token_timeout,
+        "idle": upstream.client.idle_timeout,
+        "total": upstream.target.timeout_s,
+    }[limit]
+    return f"the provider did not answer within {seconds:g} s ({limit} limit)"
+
+
+def _take_event(rec: Recording, data: bytes, now: float) -> str | None:
+    """Record one event; the reason it is unacceptable, if it is."""
+    try:
+        event = json.loads(data)
+    except ValueError:
+        return "the provider sent an event that is not valid JSON"
+    if type(event) is not dict:
+        return "the provider sent an unexpected event"
+    if event.get("error"):
+        code = provider_errors.known_upstream_code(event["error"])
+        return "the provider reported an error mid-reply" + (f" ({code})" if code else "")
+    usage = event.get("usage")
+    if isinstance(usage, dict):
+        rec.usage = usage
+    choices = event.get("choices")
+    if choices:
+        choice = choices[0] if isinstance(choices, list) else None
+        if not isinstance(choice, dict):
+            return "the provider sent an unexpected event"
+        if choice.get("finish_reason"):
+            rec.finish_reason = str(choice["finish_reason"])
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            rec.take_delta(delta, now)
+    return None
+
+
+class PassthroughClient:
+    """Opens raw upstream calls over one guarded connection pool."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        first_token_timeout: float,
+        idle_timeout: float,
+        allow_private: bool,
+    ) -> None:
+        self.first_token_timeout = first_token_timeout
+        self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=KEEPALIVE)
+        self._http = httpx.AsyncClient(
+            transport=GuardedTransport(AddressPolicy(allow_private=allow_private), limits),
+            timeout=httpx.Timeout(None, connect=connect_timeout),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": f"chatmore/{__version__}"},
+        )
+        # (base_url, model) of providers that refused stream_options.
+        self._no_stream_options: set[tuple[str, str]] = set()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def asks_usage(self, target: ProviderTarget) -> bool:
+        return (target.base_url.rstrip("/"), target.model) not in self._no_stream_options
+
+    async def open(self, target: ProviderTarget, body: dict[str, Any]) -> Upstream:
+        """Send ``body`` (its ``model`` replaced by the upstream name) and wait for the
+        answer's status. A streamed call asks for usage, which :meth:`Upstream.events`
+        passes on like any other event."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        streamed = bool(body.get("stream"))
+        url = target.base_url.strip().rstrip("/") + "/chat/completions"
+        headers = {"Content-Type": "application/json"}
+        if target.api_key:
+            if not HEADER_SAFE.match(target.api_key):
+                raise ProviderError(
+                    "PROVIDER_AUTH_FAILED", "the model's API key cannot travel in a header"
+                )
+            headers["Authorization"] = f"Bearer {target.api_key}"
+        upstream_body = {**body, "model": target.model}
+        memory = (target.base_url.rstrip("/"), target.model)
+        ask_usage = streamed and memory not in self._no_stream_options
+        if streamed:
+            headers["Accept"] = "text/event-stream"
+            options = dict(upstream_body.get("stream_options") or {})
+            if ask_usage:
+                options["include_usage"] = True
+            if options:
+                upstream_body["stream_options"] = options
+            else:
+                upstream_body.pop("stream_options", None)
+        first_at = started + min(self.first_token_timeout, target.timeout_s)
+        for _ in range(2):
+            response = await self._send(url, headers, upstream_body, first_at, target)
+            if 200 <= response.status_code < 300:
+                upstream = Upstream(self, response, target, started, streamed)
+                if streamed and not response.headers.get("content-type", "").startswith(
+                    "text/event-stream"
+                ):
+                    await upstream.aclose()
+                    raise upstream.error(
+                        "PROVIDER_BAD_RESPONSE", "the provider did not answer with a stream"
+                    )
+                return upstream
+            body_bytes = await _read_some(response, first_at)
+            await response.aclose()
+            if (
+                response.status_code == 400
+                and ask_usage
+                and b"stream_options" in body_bytes
+                and "stream_options" in upstream_body
+            ):
+                self._no_stream_options.add(memory)
+                ask_usage = False
+                upstream_body.pop("stream_options", None)
+                continue
+            raise _status_error(response.status_code, body_bytes, loop.time() - started)
+        raise ProviderError("PROVIDER_HTTP_ERROR", "the provider refused the request")
+
+    async def _send(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        deadline: float,
+        target: ProviderTarget,
+    ) -> httpx.Response:
+        request = self._http.build_request("POST", url, json=body, headers=headers)
+        host = request.url.host
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._http.send(request, stream=True)
+        except TimeoutError:
+            raise ProviderError(
+                "PROVIDER_TIMEOUT", "the provider did not answer in time (first-token limit)"
+            ) from None
+        except AddressRefused as exc:
+            raise ProviderError(
+                "PROVIDER_URL_REFUSED", f"the provider host {host} resolves to {exc.reason}"
+            ) from None
+        except httpx.ConnectTimeout:
+            raise ProviderError(
+                "PROVIDER_TIMEOUT",
+                f"could not connect to the provider within {self.connect_timeout:g} s",
+            ) from None
+        except httpx.ConnectError:
+            raise ProviderError("PROVIDER_UNREACHABLE", f"could not connect to {host}") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError):
+            raise ProviderError(
+                "PROVIDER_URL_REFUSED", "the provider URL cannot be called"
+            ) from None
+        except httpx.TransportError:
+            raise ProviderError(
+                "PROVIDER_UNREACHABLE", f"the connection to {host} broke before an answer"
+            ) from None
+
+
+async def _read_some(response: httpx.Response, deadline: float) -> bytes:
+    data = bytearray()
+    with contextlib.suppress(TimeoutError, httpx.TransportError, httpx.DecodingError):
+        async with asyncio.timeout_at(deadline):
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) >= MAX_ERROR_BODY:
+                    break
+    return bytes(data[:MAX_ERROR_BODY])
+
+
+def _status_error(status: int, body: bytes, elapsed_s: float) -> ProviderError:
+    code = provider_errors.code_in_body(body)
+    detail = f" ({code})" if code else ""
+    latency = round(elapsed_s * 1000)
+    if 300 <= status < 400:
+        kind, message = "PROVIDER_HTTP_ERROR", f"the provider answered HTTP {status}, a redirect"
+    elif status in (401, 403):
+        kind, message = "PROVIDER_AUTH_FAILED", f"the provider refused the API key{detail}"
+    elif status == 429:
+        kind, message = "PROVIDER_RATE_LIMITED", f"the provider is rate limiting{detail}"
+    else:
+        kind, message = "PROVIDER_HTTP_ERROR", f"the provider answered HTTP {status}{detail}"
+    return ProviderError(kind, message, http_status=status, latency_ms=latency)
