@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0004
+-- Alembic revision: 0009
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -181,3 +181,5 @@ CREATE INDEX ix_turn_results_stats_ttft ON turn_results (status, model_id, ttft_
 CREATE INDEX ix_turn_results_user_id_created_at_model_id ON turn_results (user_id, created_at, model_id);
 
 CREATE INDEX ix_turn_results_user_id_id ON turn_results (user_id, id);
+
+CREATE FULLTEXT INDEX ix_messages_content_fulltext ON messages (content);

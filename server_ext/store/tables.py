@@ -218,6 +218,9 @@ messages = _table(
     Index(None, "turn_id", "window_id"),
 )
 
+# Full-text search over messages.content is an index of the database's own, created by
+# migration 0009 and queried in store/search.py: FTS5 on SQLite, FULLTEXT on MySQL.
+
 # Every running server process with its lease (DESIGN §8 "Ownership and several
 # processes"): renewed by a heartbeat; a process whose lease ran out has stopped, and any
 # other process may mark the results it left running as INTERRUPTED.
