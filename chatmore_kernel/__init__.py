@@ -9,6 +9,7 @@
     board = cm.board(["Demo Swift", "Demo Scholar", "Demo Sage"])
     board                             # type once, watch the columns stream
     cm.results()                      # every turn × window as a DataFrame
+    cm.search("join* index")          # your prompts and replies holding these words
     cm.ask("Explain SQL joins", ["Demo Swift", "Demo Sage"])
 
 The module-level functions call the default :class:`Session`, which :func:`connect`
@@ -41,6 +42,7 @@ __all__ = [
     "model",
     "models",
     "results",
+    "search",
     "session",
     "stats",
     "test_model",
@@ -112,6 +114,7 @@ test_model = _delegate("test_model")
 conversations = _delegate("conversations")
 archive = _delegate("archive")
 results = _delegate("results")
+search = _delegate("search")
 turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")

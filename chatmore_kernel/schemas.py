@@ -104,3 +104,18 @@ USAGE: Schema = (
     Column("output_tokens_per_s", "float"),
 )
 USAGE_BY_MODEL: Schema = tuple(c for c in USAGE if c.name != "day")
+
+# GET api/search (server_ext/services/search.py); best hit first.
+SEARCH_HITS: Schema = (
+    Column("message_id", "id"),
+    Column("kind", "cat", ("prompt", "reply")),
+    Column("conversation_id", "id"),
+    Column("conversation", "str"),
+    Column("window_id", "id"),
+    Column("window", "str"),
+    Column("model", "cat"),
+    Column("turn_id", "id"),
+    Column("snippet", "str"),
+    Column("score", "float"),
+    Column("created_at", "time"),
+)

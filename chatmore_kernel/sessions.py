@@ -19,6 +19,7 @@ from .conversation_list import conversations_frame, list_conversations
 from .http import ApiClient
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
+from .search import hits_frame, search_hits
 from .single_turn import ask as _ask
 from .usage import usage_frame
 
@@ -191,6 +192,13 @@ class Session:
         calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens."""
         params = self._result_params(None, model, since, until, everyone)
         return usage_frame(self._api, params, by)
+
+    def search(self, q: str, limit: int = 50, everyone: bool = False) -> pd.DataFrame:
+        """Your prompts and replies that hold every word of ``q`` (``word*``: words that
+        start so), best first, at most ``limit``: the conversation, window, model and
+        turn of each, and a snippet (HTML: escaped text, matches in ``<mark>``).
+        ``everyone=True`` (admins) searches every user's."""
+        return hits_frame(search_hits(self._api, q, limit=limit, everyone=everyone))
 
     # -- turns ---------------------------------------------------------------------------
 
