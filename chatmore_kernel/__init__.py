@@ -37,6 +37,8 @@ __all__ = [
     "connect",
     "conversations",
     "create_model",
+    "export",
+    "import_conversation",
     "logout",
     "me",
     "model",
@@ -115,6 +117,8 @@ conversations = _delegate("conversations")
 archive = _delegate("archive")
 results = _delegate("results")
 search = _delegate("search")
+export = _delegate("export")
+import_conversation = _delegate("import_conversation")
 turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")

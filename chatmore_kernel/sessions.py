@@ -6,7 +6,9 @@ session. Every call raises :class:`~chatmore_kernel.errors.ChatMoreError` on fai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +23,7 @@ from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
 from .search import hits_frame, search_hits
 from .single_turn import ask as _ask
+from .transfer import export_conversation, import_conversation
 from .usage import usage_frame
 
 
@@ -199,6 +202,23 @@ class Session:
         turn of each, and a snippet (HTML: escaped text, matches in ``<mark>``).
         ``everyone=True`` (admins) searches every user's."""
         return hits_frame(search_hits(self._api, q, limit=limit, everyone=everyone))
+
+    def export(
+        self, conversation: Any, path: str | os.PathLike[str], format: str | None = None
+    ) -> Path:
+        """Write a conversation (an id or a board) to ``path``: Markdown (``.md``, a
+        section per turn, each window's reply with its model, params, timings, tokens and
+        status) or JSON (``.json``, everything needed to rebuild it); ``format`` ("md" or
+        "json") overrides the suffix. Returns the path."""
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError("export() takes a conversation id or a board")
+        return export_conversation(self._api, conversation_id, path, format)
+
+    def import_conversation(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Make a new conversation of yours from a JSON export. Its models are found by
+        name; a missing one is an error (MODEL_NOT_FOUND) and nothing is created."""
+        return import_conversation(self._api, path)
 
     # -- turns ---------------------------------------------------------------------------
 

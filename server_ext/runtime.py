@@ -24,6 +24,7 @@ from .services.provider_client import ProviderClient
 from .services.results import ResultService
 from .services.search import SearchService
 from .services.stats import StatsService
+from .services.transfer import TransferService
 from .store import migrate
 from .store.db import Database
 
@@ -46,6 +47,7 @@ class Runtime:
     stats: StatsService
     lease: ProcessLease
     search: SearchService
+    transfer: TransferService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -90,6 +92,7 @@ class Runtime:
             stats=StatsService(db),
             lease=lease,
             search=SearchService(db),
+            transfer=TransferService(db),
         )
 
     async def start(self, local_url: str) -> None:

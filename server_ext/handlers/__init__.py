@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import auth, conversations, models, prometheus, results, search, stats, streams, users
+from . import (
+    auth,
+    conversations,
+    models,
+    prometheus,
+    results,
+    search,
+    stats,
+    streams,
+    transfer,
+    users,
+)
 from .base import NotFoundHandler
 from .health import HealthHandler
 
@@ -32,6 +43,8 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("api/conversations", conversations.ConversationsHandler),
         (r"api/conversations/(\d+)", conversations.ConversationHandler),
         (r"api/conversations/(\d+)/messages", conversations.MessagesHandler),
+        (r"api/conversations/(\d+)/export", transfer.ExportHandler),
+        ("api/conversations/import", transfer.ImportHandler),
         (r"api/turns/(\d+)", conversations.TurnHandler),
         (r"api/turns/(\d+)/cancel", conversations.TurnCancelHandler),
         ("api/results", results.ResultsHandler),
