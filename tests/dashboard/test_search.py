@@ -1,8 +1,11 @@
-"""The dashboard's search box, in a real browser: the visitor's own prompts and replies,
-the matches marked, nothing of a hostile prompt run, and a hit opens its conversation."""
+"""The dashboard's search box and export links, in a real browser: the visitor's own
+prompts and replies, the matches marked, nothing of a hostile prompt run, a conversation
+downloaded as Markdown and JSON, and a hit opens its conversation."""
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 
 import pytest
@@ -15,7 +18,7 @@ from tests.support.api import PASSWORD, login, make_conversation, send, unique_e
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_a_visitor_searches_and_opens_a_hit(dashboard: DashboardServer) -> None:
+def test_a_visitor_searches_exports_and_opens_a_hit(dashboard: DashboardServer) -> None:
     email, other = unique_email("searcher"), unique_email("other")
     key = f"zq{secrets.token_hex(5)}"
     hostile = f'Why do {key} <img src=x onerror="window.pwned=1"> glow?'
@@ -45,6 +48,16 @@ def test_a_visitor_searches_and_opens_a_hit(dashboard: DashboardServer) -> None:
         assert hit.locator("img").count() == 0
         assert page.evaluate("() => window.pwned") is None
         v.screenshot("search")
+        # Export: download links made in the kernel, nothing fetched.
+        row = page.locator(".widget-hbox", has_text=f"by {email}").filter(has_text="Archive")
+        row.get_by_role("button", name="Export").click()
+        links = {}
+        for label in ("Markdown", "JSON"):
+            href = row.get_by_role("link", name=label).get_attribute("href")
+            assert href and href.startswith("data:")
+            links[label] = base64.b64decode(href.split(",", 1)[1]).decode()
+        assert links["Markdown"].startswith(f"# by {email}") and "## Turn 1" in links["Markdown"]
+        assert json.loads(links["JSON"])["turns"][0]["content"] == hostile
         hit.get_by_role("button", name="Open").click()
         page.locator("[data-testid=prompt]", has_text=f"Why do {key}").first.wait_for()
         assert v.remote_requests() == []
