@@ -90,6 +90,24 @@ CREATE INDEX ix_refresh_tokens_family_id ON refresh_tokens (family_id);
 
 CREATE INDEX ix_refresh_tokens_user_id_revoked_at ON refresh_tokens (user_id, revoked_at);
 
+CREATE TABLE share_links (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	conversation_id BIGINT NOT NULL,
+	user_id BIGINT NOT NULL,
+	token_hash VARCHAR(64) NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	expires_at DATETIME(6),
+	revoked_at DATETIME(6),
+	CONSTRAINT pk_share_links PRIMARY KEY (id),
+	CONSTRAINT fk_share_links_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
+	CONSTRAINT fk_share_links_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT uq_share_links_token_hash UNIQUE (token_hash)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_share_links_conversation_id ON share_links (conversation_id);
+
+CREATE INDEX ix_share_links_user_id_created_at ON share_links (user_id, created_at);
+
 CREATE TABLE turns (
 	id BIGINT NOT NULL AUTO_INCREMENT,
 	conversation_id BIGINT NOT NULL,

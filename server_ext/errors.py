@@ -50,6 +50,7 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "WINDOW_BUSY": ErrorSpec(409, "a window still has a reply streaming"),
     "CANCELLED": ErrorSpec(499, "the reply was cancelled"),
     "INTERRUPTED": ErrorSpec(500, "the server stopped while the reply was streaming"),
+    "SHARE_LINK_NOT_FOUND": ErrorSpec(404, "no such share link, or it was revoked or has expired"),
     # common
     "NOT_FOUND": ErrorSpec(404, "no such endpoint"),
     "METHOD_NOT_ALLOWED": ErrorSpec(405, "the endpoint does not take this method"),

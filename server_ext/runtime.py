@@ -23,6 +23,7 @@ from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
 from .services.results import ResultService
 from .services.search import SearchService
+from .services.sharing import SharingService
 from .services.stats import StatsService
 from .services.transfer import TransferService
 from .store import migrate
@@ -48,6 +49,7 @@ class Runtime:
     lease: ProcessLease
     search: SearchService
     transfer: TransferService
+    sharing: SharingService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -93,6 +95,7 @@ class Runtime:
             lease=lease,
             search=SearchService(db),
             transfer=TransferService(db),
+            sharing=SharingService(db),
         )
 
     async def start(self, local_url: str) -> None:

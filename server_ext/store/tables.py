@@ -221,6 +221,21 @@ messages = _table(
 # Full-text search over messages.content is an index of the database's own, created by
 # migration 0009 and queried in store/search.py: FTS5 on SQLite, FULLTEXT on MySQL.
 
+# Read-only links to one conversation, opened without signing in (services/sharing.py).
+# Only the token's SHA-256 is kept; a link works until it is revoked or expires.
+share_links = _table(
+    "share_links",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, _ref("conversations.id"), nullable=False),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp),
+    Column("revoked_at", Timestamp),
+    Index(None, "user_id", "created_at"),
+    Index(None, "conversation_id"),
+)
+
 # Every running server process with its lease (DESIGN §8 "Ownership and several
 # processes"): renewed by a heartbeat; a process whose lease ran out has stopped, and any
 # other process may mark the results it left running as INTERRUPTED.

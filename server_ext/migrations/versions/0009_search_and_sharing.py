@@ -1,6 +1,6 @@
 """Full-text search over prompts and replies (store/search.py): an FTS5 table kept in
 step by triggers on SQLite, a FULLTEXT index on MySQL / MariaDB. Existing messages are
-indexed here.
+indexed here. Read-only share links (share_links).
 
 Revision ID: 0009
 Revises: 0004
@@ -8,7 +8,9 @@ Revises: 0004
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision: str = "0009"
 down_revision: str | None = "0004"
@@ -54,6 +56,43 @@ MYSQL_UP = (
 MYSQL_DOWN = ("DROP INDEX ix_messages_content_fulltext ON messages",)
 
 
+_MYSQL = ("mysql", "mariadb")
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL)
+TABLE = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+def _create_share_links() -> None:
+    op.create_table(
+        "share_links",
+        sa.Column("id", Id, autoincrement=True, nullable=False),
+        sa.Column("conversation_id", Id, nullable=False),
+        sa.Column("user_id", Id, nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("expires_at", Timestamp, nullable=True),
+        sa.Column("revoked_at", Timestamp, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name="fk_share_links_conversation_id_conversations",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_share_links_user_id_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_share_links"),
+        sa.UniqueConstraint("token_hash", name="uq_share_links_token_hash"),
+        **TABLE,
+    )
+    op.create_index("ix_share_links_user_id_created_at", "share_links", ["user_id", "created_at"])
+    op.create_index("ix_share_links_conversation_id", "share_links", ["conversation_id"])
+
+
 def _run(statements: Sequence[str]) -> None:
     for statement in statements:
         op.execute(statement)
@@ -62,8 +101,12 @@ def _run(statements: Sequence[str]) -> None:
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     _run(SQLITE_UP if sqlite else MYSQL_UP)
+    _create_share_links()
 
 
 def downgrade() -> None:
+    op.drop_index("ix_share_links_conversation_id", table_name="share_links")
+    op.drop_index("ix_share_links_user_id_created_at", table_name="share_links")
+    op.drop_table("share_links")
     sqlite = op.get_bind().dialect.name == "sqlite"
     _run(SQLITE_DOWN if sqlite else MYSQL_DOWN)
