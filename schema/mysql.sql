@@ -72,6 +72,21 @@ CREATE TABLE conversations (
 
 CREATE INDEX ix_conversations_user_id_last_message_at_id ON conversations (user_id, last_message_at, id);
 
+CREATE TABLE prompt_templates (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	user_id BIGINT NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	body MEDIUMTEXT NOT NULL,
+	shared BOOL NOT NULL DEFAULT '0',
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_prompt_templates PRIMARY KEY (id),
+	CONSTRAINT uq_prompt_templates_user_id_name UNIQUE (user_id, name),
+	CONSTRAINT fk_prompt_templates_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_prompt_templates_shared ON prompt_templates (shared);
+
 CREATE TABLE refresh_tokens (
 	jti VARCHAR(64) NOT NULL,
 	user_id BIGINT NOT NULL,

@@ -25,6 +25,7 @@ from .services.results import ResultService
 from .services.search import SearchService
 from .services.sharing import SharingService
 from .services.stats import StatsService
+from .services.templates import TemplateService
 from .services.transfer import TransferService
 from .store import migrate
 from .store.db import Database
@@ -50,6 +51,7 @@ class Runtime:
     search: SearchService
     transfer: TransferService
     sharing: SharingService
+    templates: TemplateService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -96,6 +98,7 @@ class Runtime:
             search=SearchService(db),
             transfer=TransferService(db),
             sharing=SharingService(db),
+            templates=TemplateService(db),
         )
 
     async def start(self, local_url: str) -> None:

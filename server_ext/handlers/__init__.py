@@ -17,6 +17,7 @@ from . import (
     sharing,
     stats,
     streams,
+    templates,
     transfer,
     users,
 )
@@ -50,6 +51,9 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("api/shares", sharing.SharesHandler),
         (r"api/shares/(\d+)", sharing.ShareHandler),
         ("share", sharing.SharePageHandler),
+        ("api/templates", templates.TemplatesHandler),
+        (r"api/templates/(\d+)", templates.TemplateHandler),
+        (r"api/templates/(\d+)/render", templates.TemplateRenderHandler),
         (r"api/turns/(\d+)", conversations.TurnHandler),
         (r"api/turns/(\d+)/cancel", conversations.TurnCancelHandler),
         ("api/results", results.ResultsHandler),

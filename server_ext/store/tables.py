@@ -236,6 +236,21 @@ share_links = _table(
     Index(None, "conversation_id"),
 )
 
+# Named system prompts with {variables}: a user's own, or shared with everyone by an admin
+# (services/templates.py).
+prompt_templates = _table(
+    "prompt_templates",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("body", LongText, nullable=False),
+    Column("shared", Boolean, nullable=False, server_default="0"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("user_id", "name"),
+    Index(None, "shared"),
+)
+
 # Every running server process with its lease (DESIGN §8 "Ownership and several
 # processes"): renewed by a heartbeat; a process whose lease ran out has stopped, and any
 # other process may mark the results it left running as INTERRUPTED.

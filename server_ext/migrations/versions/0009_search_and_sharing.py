@@ -1,6 +1,7 @@
 """Full-text search over prompts and replies (store/search.py): an FTS5 table kept in
 step by triggers on SQLite, a FULLTEXT index on MySQL / MariaDB. Existing messages are
-indexed here. Read-only share links (share_links).
+indexed here. Read-only share links (share_links) and prompt templates
+(prompt_templates).
 
 Revision ID: 0009
 Revises: 0004
@@ -93,6 +94,29 @@ def _create_share_links() -> None:
     op.create_index("ix_share_links_conversation_id", "share_links", ["conversation_id"])
 
 
+LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), *_MYSQL)
+
+
+def _create_prompt_templates() -> None:
+    op.create_table(
+        "prompt_templates",
+        sa.Column("id", Id, autoincrement=True, nullable=False),
+        sa.Column("user_id", Id, nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("body", LongText, nullable=False),
+        sa.Column("shared", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_prompt_templates_user_id_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_prompt_templates"),
+        sa.UniqueConstraint("user_id", "name", name="uq_prompt_templates_user_id_name"),
+        **TABLE,
+    )
+    op.create_index("ix_prompt_templates_shared", "prompt_templates", ["shared"])
+
+
 def _run(statements: Sequence[str]) -> None:
     for statement in statements:
         op.execute(statement)
@@ -102,9 +126,12 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     _run(SQLITE_UP if sqlite else MYSQL_UP)
     _create_share_links()
+    _create_prompt_templates()
 
 
 def downgrade() -> None:
+    op.drop_index("ix_prompt_templates_shared", table_name="prompt_templates")
+    op.drop_table("prompt_templates")
     op.drop_index("ix_share_links_conversation_id", table_name="share_links")
     op.drop_index("ix_share_links_user_id_created_at", table_name="share_links")
     op.drop_table("share_links")
