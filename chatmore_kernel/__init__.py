@@ -37,7 +37,9 @@ __all__ = [
     "connect",
     "conversations",
     "create_model",
+    "create_template",
     "export",
+    "fill_template",
     "import_conversation",
     "logout",
     "me",
@@ -47,6 +49,7 @@ __all__ = [
     "search",
     "session",
     "stats",
+    "templates",
     "test_model",
     "turns",
     "update_model",
@@ -119,6 +122,9 @@ results = _delegate("results")
 search = _delegate("search")
 export = _delegate("export")
 import_conversation = _delegate("import_conversation")
+templates = _delegate("templates")
+create_template = _delegate("create_template")
+fill_template = _delegate("fill_template")
 turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")

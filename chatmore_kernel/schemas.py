@@ -119,3 +119,15 @@ SEARCH_HITS: Schema = (
     Column("score", "float"),
     Column("created_at", "time"),
 )
+
+# GET api/templates (server_ext/services/templates.py).
+TEMPLATES: Schema = (
+    Column("id", "id"),
+    Column("name", "str"),
+    Column("body", "str"),
+    Column("variables", "obj"),
+    Column("shared", "bool"),
+    Column("mine", "bool"),
+    Column("created_at", "time"),
+    Column("updated_at", "time"),
+)

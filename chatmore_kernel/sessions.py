@@ -23,6 +23,7 @@ from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
 from .search import hits_frame, search_hits
 from .single_turn import ask as _ask
+from .templates import fill_template, list_templates, templates_frame
 from .transfer import export_conversation, import_conversation
 from .usage import usage_frame
 
@@ -219,6 +220,22 @@ class Session:
         """Make a new conversation of yours from a JSON export. Its models are found by
         name; a missing one is an error (MODEL_NOT_FOUND) and nothing is created."""
         return import_conversation(self._api, path)
+
+    # -- prompt templates ----------------------------------------------------------------
+
+    def templates(self) -> pd.DataFrame:
+        """Your prompt templates and the shared ones: name, body, its ``{variables}``."""
+        return templates_frame(list_templates(self._api))
+
+    def create_template(self, name: str, body: str, shared: bool = False) -> dict[str, Any]:
+        """A named system prompt with ``{variables}`` (``{{``/``}}`` for braces);
+        ``shared=True`` (admins) offers it to everyone."""
+        return self._api.post("api/templates", {"name": name, "body": body, "shared": shared})
+
+    def fill_template(self, template: int | str, **variables: str) -> str:
+        """A template (name or id) with its variables filled: a system prompt for
+        :meth:`board` or :meth:`ask`."""
+        return fill_template(self._api, template, variables)
 
     # -- turns ---------------------------------------------------------------------------
 
