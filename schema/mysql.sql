@@ -105,6 +105,15 @@ CREATE INDEX ix_refresh_tokens_family_id ON refresh_tokens (family_id);
 
 CREATE INDEX ix_refresh_tokens_user_id_revoked_at ON refresh_tokens (user_id, revoked_at);
 
+CREATE TABLE user_quotas (
+	user_id BIGINT NOT NULL,
+	monthly_tokens BIGINT,
+	monthly_cost FLOAT,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_user_quotas PRIMARY KEY (user_id),
+	CONSTRAINT fk_user_quotas_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
 CREATE TABLE share_links (
 	id BIGINT NOT NULL AUTO_INCREMENT,
 	conversation_id BIGINT NOT NULL,

@@ -84,6 +84,24 @@ def parse_positive_int(value: object) -> int:
     return number
 
 
+def parse_non_negative_int(value: object) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("a whole number, 0 or more")
+    number = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
+    if number < 0:
+        raise ValueError("a whole number, 0 or more")
+    return number
+
+
+def parse_non_negative_float(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a number, 0 or more")
+    number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    if not 0 <= number < float("inf"):
+        raise ValueError("a number, 0 or more")
+    return number
+
+
 def parse_bcrypt_cost(value: object) -> int:
     cost = parse_positive_int(value)
     if not 4 <= cost <= 31:
@@ -365,6 +383,23 @@ OPTIONS: tuple[Option, ...] = (
         "can always read them); empty means admins only.",
     ),
     Option(
+        "quota_monthly_tokens",
+        ("CHATMORE_QUOTA_MONTHLY_TOKENS",),
+        0,
+        parse_non_negative_int,
+        "Each user's default budget of tokens per calendar month (UTC); a turn that would "
+        "start past it is refused with QUOTA_EXCEEDED. 0: no limit. Admins set a user's "
+        "own budget with PUT chatmore/api/users/{id}/quota.",
+    ),
+    Option(
+        "quota_monthly_cost",
+        ("CHATMORE_QUOTA_MONTHLY_COST",),
+        0.0,
+        parse_non_negative_float,
+        "Each user's default budget of cost per calendar month (UTC), in the currency of "
+        "the models' prices; 0: no limit.",
+    ),
+    Option(
         "demo",
         ("CHATMORE_DEMO",),
         False,
@@ -428,6 +463,8 @@ class Settings:
     sse_heartbeat: float
     process_lease: float
     metrics_token: str
+    quota_monthly_tokens: int
+    quota_monthly_cost: float
     demo: bool
     log_content: bool
 

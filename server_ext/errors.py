@@ -50,6 +50,7 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "WINDOW_BUSY": ErrorSpec(409, "a window still has a reply streaming"),
     "CANCELLED": ErrorSpec(499, "the reply was cancelled"),
     "INTERRUPTED": ErrorSpec(500, "the server stopped while the reply was streaming"),
+    "QUOTA_EXCEEDED": ErrorSpec(429, "this month's token or cost budget is used up"),
     "TEMPLATE_NOT_FOUND": ErrorSpec(404, "no such prompt template"),
     "TEMPLATE_NAME_TAKEN": ErrorSpec(409, "you have a prompt template of that name"),
     "SHARE_LINK_NOT_FOUND": ErrorSpec(404, "no such share link, or it was revoked or has expired"),

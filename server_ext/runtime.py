@@ -21,6 +21,7 @@ from .services.fanout import FanOut
 from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
+from .services.quotas import QuotaService
 from .services.results import ResultService
 from .services.search import SearchService
 from .services.sharing import SharingService
@@ -52,6 +53,7 @@ class Runtime:
     transfer: TransferService
     sharing: SharingService
     templates: TemplateService
+    quotas: QuotaService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -84,6 +86,7 @@ class Runtime:
             model_concurrency=settings.model_concurrency,
             runner=lease.id,
         )
+        quotas = QuotaService(db, settings.quota_monthly_tokens, settings.quota_monthly_cost)
         return cls(
             settings=settings,
             db=db,
@@ -91,7 +94,9 @@ class Runtime:
             provider=provider,
             models=models,
             fanout=fanout,
-            conversations=ConversationService(db, fanout, log_content=settings.log_content),
+            conversations=ConversationService(
+                db, fanout, log_content=settings.log_content, quotas=quotas
+            ),
             results=ResultService(db),
             stats=StatsService(db),
             lease=lease,
@@ -99,6 +104,7 @@ class Runtime:
             transfer=TransferService(db),
             sharing=SharingService(db),
             templates=TemplateService(db),
+            quotas=quotas,
         )
 
     async def start(self, local_url: str) -> None:

@@ -12,6 +12,7 @@ from . import (
     conversations,
     models,
     prometheus,
+    quotas,
     results,
     search,
     sharing,
@@ -65,6 +66,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("metrics", prometheus.MetricsHandler),
         ("api/users", users.UsersHandler),
         (r"api/users/(\d+)", users.UserHandler),
+        (r"api/users/(\d+)/quota", quotas.UserQuotaHandler),
     ]
     mounted: list = [
         (f"/{PREFIX}/{path}", handler, {"route": f"/{PREFIX}/{path.replace(ID, '{id}')}"})

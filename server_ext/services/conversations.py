@@ -241,9 +241,12 @@ def _window_run(plan: TurnPlan, window_id: int, content: str) -> WindowRun:
 
 
 class ConversationService:
-    def __init__(self, db: Database, fanout: FanOut, *, log_content: bool = False) -> None:
+    def __init__(
+        self, db: Database, fanout: FanOut, *, log_content: bool = False, quotas: Any = None
+    ) -> None:
         self.db = db
         self.fanout = fanout
+        self.quotas = quotas  # services/quotas.py: a monthly budget may refuse a turn
         # Prompts reach the log only when an admin turns this debug setting on.
         self.log_content = log_content
 
@@ -363,6 +366,8 @@ class ConversationService:
         content = _text(body.get("content"), "content", MAX_PROMPT_CHARS, required=True)
         assert content is not None
         asked = _window_ids(body.get("window_ids"))
+        if self.quotas is not None:  # a used-up monthly budget refuses it (services/quotas.py)
+            await self.quotas.check(user)
         plan = await self.db.read(_plan_turn, user.id, conversation_id, asked)
         runs = [_window_run(plan, window_id, content) for window_id in plan.targets]
         self.fanout.begin(runs)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -249,6 +250,16 @@ prompt_templates = _table(
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("user_id", "name"),
     Index(None, "shared"),
+)
+
+# A user's own monthly budgets (services/quotas.py); without a row, or with a NULL, the
+# default settings apply; 0 means no limit.
+user_quotas = _table(
+    "user_quotas",
+    Column("user_id", Id, _ref("users.id"), primary_key=True),
+    Column("monthly_tokens", BigInteger),
+    Column("monthly_cost", Float),
+    Column("updated_at", Timestamp, nullable=False),
 )
 
 # Every running server process with its lease (DESIGN §8 "Ownership and several

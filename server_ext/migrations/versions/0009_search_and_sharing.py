@@ -1,7 +1,7 @@
 """Full-text search over prompts and replies (store/search.py): an FTS5 table kept in
 step by triggers on SQLite, a FULLTEXT index on MySQL / MariaDB. Existing messages are
 indexed here. Read-only share links (share_links) and prompt templates
-(prompt_templates).
+(prompt_templates). Per-user monthly budgets (user_quotas).
 
 Revision ID: 0009
 Revises: 0004
@@ -117,6 +117,21 @@ def _create_prompt_templates() -> None:
     op.create_index("ix_prompt_templates_shared", "prompt_templates", ["shared"])
 
 
+def _create_user_quotas() -> None:
+    op.create_table(
+        "user_quotas",
+        sa.Column("user_id", Id, nullable=False),
+        sa.Column("monthly_tokens", sa.BigInteger(), nullable=True),
+        sa.Column("monthly_cost", sa.Float(), nullable=True),
+        sa.Column("updated_at", Timestamp, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_user_quotas_user_id_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name="pk_user_quotas"),
+        **TABLE,
+    )
+
+
 def _run(statements: Sequence[str]) -> None:
     for statement in statements:
         op.execute(statement)
@@ -127,9 +142,11 @@ def upgrade() -> None:
     _run(SQLITE_UP if sqlite else MYSQL_UP)
     _create_share_links()
     _create_prompt_templates()
+    _create_user_quotas()
 
 
 def downgrade() -> None:
+    op.drop_table("user_quotas")
     op.drop_index("ix_prompt_templates_shared", table_name="prompt_templates")
     op.drop_table("prompt_templates")
     op.drop_index("ix_share_links_conversation_id", table_name="share_links")
