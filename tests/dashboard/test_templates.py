@@ -1,5 +1,5 @@
 """The dashboard's template picker, in a real browser: a shared template's variable asked
-once, its text every window's system prompt."""
+once, its text every window's system prompt; and this month's use under the header."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def test_a_template_fills_every_windows_system_prompt(dashboard: DashboardServer
         page.set_default_timeout(TIMEOUT)
         sign_in(v, email, PASSWORD)
         page.get_by_text(f"Signed in as {email}").wait_for()
+        # This month's use, from auth/me (no budget is set on this server).
+        page.get_by_text("Tokens this month: 0", exact=True).wait_for()
         page.get_by_label("Template").select_option(label=f"{name} (shared)")
         fields = page.get_by_placeholder("{audience}")
         fields.wait_for()
