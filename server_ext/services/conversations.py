@@ -26,6 +26,7 @@ from ..streaming.events import tokens_per_second
 from .auth import AuthUser
 from .fanout import FanOut, WindowRun
 from .params import clean_params, differing, merged
+from .quotas import QuotaService
 from .turn_watch import follow_stored
 
 log = logging.getLogger("chatmore.turns")
@@ -242,7 +243,12 @@ def _window_run(plan: TurnPlan, window_id: int, content: str) -> WindowRun:
 
 class ConversationService:
     def __init__(
-        self, db: Database, fanout: FanOut, *, log_content: bool = False, quotas: Any = None
+        self,
+        db: Database,
+        fanout: FanOut,
+        *,
+        log_content: bool = False,
+        quotas: QuotaService | None = None,
     ) -> None:
         self.db = db
         self.fanout = fanout
