@@ -106,3 +106,18 @@ def test_bad_budgets_are_refused_and_only_admins_set_them(server: JupyterServer,
         ).status_code
         == 404
     )
+
+
+def test_imported_results_use_no_budget(
+    server: JupyterServer, demo_provider: DemoProvider
+) -> None:
+    admin, user = new_client(server, "admin"), new_client(server)
+    [model] = make_models(admin, demo_provider.url, ["demo-swift;tps=0"])
+    conversation = make_conversation(admin, [model])
+    wait_turn(admin, send(admin, conversation["id"], "hello")["turn_id"])
+    document = admin.get(f"api/conversations/{conversation['id']}/export").json()
+    assert document["turns"][0]["results"][0]["total_tokens"] > 0
+
+    imported = user.post("api/conversations/import", json=document)
+    assert imported.status_code == 201, imported.text
+    assert quota(user)["tokens"]["used"] == 0
