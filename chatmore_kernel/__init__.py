@@ -46,8 +46,11 @@ __all__ = [
     "model",
     "models",
     "results",
+    "revoke_share",
     "search",
     "session",
+    "share",
+    "shares",
     "stats",
     "templates",
     "test_model",
@@ -125,6 +128,9 @@ import_conversation = _delegate("import_conversation")
 templates = _delegate("templates")
 create_template = _delegate("create_template")
 fill_template = _delegate("fill_template")
+share = _delegate("share")
+shares = _delegate("shares")
+revoke_share = _delegate("revoke_share")
 turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")

@@ -131,3 +131,14 @@ TEMPLATES: Schema = (
     Column("created_at", "time"),
     Column("updated_at", "time"),
 )
+
+# GET api/shares (server_ext/services/sharing.py); newest first, never a token.
+SHARES: Schema = (
+    Column("id", "id"),
+    Column("conversation_id", "id"),
+    Column("conversation_title", "str"),
+    Column("active", "bool"),
+    Column("created_at", "time"),
+    Column("expires_at", "time"),
+    Column("revoked_at", "time"),
+)

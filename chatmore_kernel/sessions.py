@@ -18,9 +18,11 @@ from .boards import open_board
 from .catalog import ModelRef
 from .config import find_credentials, server_url
 from .conversation_list import conversations_frame, list_conversations
+from .frames import frame_from_records
 from .http import ApiClient
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
+from .schemas import SHARES
 from .search import hits_frame, search_hits
 from .single_turn import ask as _ask
 from .templates import fill_template, list_templates, templates_frame
@@ -220,6 +222,26 @@ class Session:
         """Make a new conversation of yours from a JSON export. Its models are found by
         name; a missing one is an error (MODEL_NOT_FOUND) and nothing is created."""
         return import_conversation(self._api, path)
+
+    # -- share links ---------------------------------------------------------------------
+
+    def share(self, conversation: Any, expires_in_days: float | None = None) -> dict[str, Any]:
+        """A read-only link to a conversation (an id or a board) that opens without
+        signing in; ``url`` is shown this once. Revoke it with :meth:`revoke_share`."""
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError("share() takes a conversation id or a board")
+        body = {} if expires_in_days is None else {"expires_in_days": expires_in_days}
+        link = self._api.post(f"api/conversations/{conversation_id}/shares", body)
+        return {**link, "url": self.url + link["path"]}
+
+    def shares(self) -> pd.DataFrame:
+        """Your share links, newest first (without their tokens)."""
+        return frame_from_records(SHARES, self._api.get("api/shares")["shares"])
+
+    def revoke_share(self, link_id: int) -> dict[str, Any]:
+        """Revoke a share link: its page is gone at once."""
+        return self._api.request("DELETE", f"api/shares/{int(link_id)}").json()
 
     # -- prompt templates ----------------------------------------------------------------
 
