@@ -8,6 +8,7 @@ import base64
 import json
 import secrets
 
+import httpx
 import pytest
 
 from tests.dashboard.browser import visit
@@ -58,6 +59,11 @@ def test_a_visitor_searches_exports_and_opens_a_hit(dashboard: DashboardServer) 
             links[label] = base64.b64decode(href.split(",", 1)[1]).decode()
         assert links["Markdown"].startswith(f"# by {email}") and "## Turn 1" in links["Markdown"]
         assert json.loads(links["JSON"])["turns"][0]["content"] == hostile
+        # Share: a read-only link that opens signed out (its own page, checked elsewhere).
+        row.get_by_role("button", name="Share").click()
+        shared = row.locator('a[href^="chatmore/share"]')
+        path = shared.inner_text()
+        assert httpx.get(dashboard.url + path, timeout=30).status_code == 200
         hit.get_by_role("button", name="Open").click()
         page.locator("[data-testid=prompt]", has_text=f"Why do {key}").first.wait_for()
         assert v.remote_requests() == []
