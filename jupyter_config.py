@@ -174,6 +174,15 @@ c.LabApp.extension_manager = "readonly"
 # always read them); empty means admins only. Environment: CHATMORE_METRICS_TOKEN.
 # c.ChatMoreApp.metrics_token = ''
 
+# Each user's default budget of tokens per calendar month (UTC); a turn that would start
+# past it is refused with QUOTA_EXCEEDED. 0: no limit. Admins set a user's own budget
+# with PUT chatmore/api/users/{id}/quota. Environment: CHATMORE_QUOTA_MONTHLY_TOKENS.
+# c.ChatMoreApp.quota_monthly_tokens = 0
+
+# Each user's default budget of cost per calendar month (UTC), in the currency of the
+# models' prices; 0: no limit. Environment: CHATMORE_QUOTA_MONTHLY_COST.
+# c.ChatMoreApp.quota_monthly_cost = 0.0
+
 # Debugging only: include prompts and replies in the logs. Environment:
 # CHATMORE_LOG_CONTENT.
 # c.ChatMoreApp.log_content = False

@@ -9,6 +9,7 @@
     board = cm.board(["Demo Swift", "Demo Scholar", "Demo Sage"])
     board                             # type once, watch the columns stream
     cm.results()                      # every turn × window as a DataFrame
+    cm.search("join* index")          # your prompts and replies holding these words
     cm.ask("Explain SQL joins", ["Demo Swift", "Demo Sage"])
     run = cm.run(df, ["Demo Swift"], grid={"temperature": [0, 0.7]}, template="…{text}")
     run.results(); run.matrix()       # a prompt set × windows, run in the server
@@ -41,8 +42,12 @@ __all__ = [
     "conversations",
     "create_api_key",
     "create_model",
+    "create_template",
     "experiment",
     "experiments",
+    "export",
+    "fill_template",
+    "import_conversation",
     "logout",
     "me",
     "model",
@@ -50,9 +55,14 @@ __all__ = [
     "replay",
     "results",
     "revoke_api_key",
+    "revoke_share",
     "run",
+    "search",
     "session",
+    "share",
+    "shares",
     "stats",
+    "templates",
     "test_model",
     "turns",
     "update_model",
@@ -130,6 +140,15 @@ test_model = _delegate("test_model")
 conversations = _delegate("conversations")
 archive = _delegate("archive")
 results = _delegate("results")
+search = _delegate("search")
+export = _delegate("export")
+import_conversation = _delegate("import_conversation")
+templates = _delegate("templates")
+create_template = _delegate("create_template")
+fill_template = _delegate("fill_template")
+share = _delegate("share")
+shares = _delegate("shares")
+revoke_share = _delegate("revoke_share")
 turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")

@@ -126,3 +126,42 @@ def usage_schema(by_day: bool, by_source: bool) -> Schema:
     """The usage columns of a grouping: per model, and per day and/or source."""
     left_out = {name for name, kept in (("day", by_day), ("source", by_source)) if not kept}
     return tuple(c for c in USAGE if c.name not in left_out)
+
+
+# GET api/search (server_ext/services/search.py); best hit first.
+SEARCH_HITS: Schema = (
+    Column("message_id", "id"),
+    Column("kind", "cat", ("prompt", "reply")),
+    Column("conversation_id", "id"),
+    Column("conversation", "str"),
+    Column("window_id", "id"),
+    Column("window", "str"),
+    Column("model", "cat"),
+    Column("turn_id", "id"),
+    Column("snippet", "str"),
+    Column("score", "float"),
+    Column("created_at", "time"),
+)
+
+# GET api/templates (server_ext/services/templates.py).
+TEMPLATES: Schema = (
+    Column("id", "id"),
+    Column("name", "str"),
+    Column("body", "str"),
+    Column("variables", "obj"),
+    Column("shared", "bool"),
+    Column("mine", "bool"),
+    Column("created_at", "time"),
+    Column("updated_at", "time"),
+)
+
+# GET api/shares (server_ext/services/sharing.py); newest first, never a token.
+SHARES: Schema = (
+    Column("id", "id"),
+    Column("conversation_id", "id"),
+    Column("conversation_title", "str"),
+    Column("active", "bool"),
+    Column("created_at", "time"),
+    Column("expires_at", "time"),
+    Column("revoked_at", "time"),
+)

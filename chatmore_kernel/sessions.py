@@ -6,7 +6,9 @@ session. Every call raises :class:`~chatmore_kernel.errors.ChatMoreError` on fai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -24,10 +26,15 @@ from .experiments import (
     open_experiment,
 )
 from .experiments import start as start_experiment
+from .frames import frame_from_records
 from .http import ApiClient
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
+from .schemas import SHARES
+from .search import hits_frame, search_hits
 from .single_turn import ask as _ask
+from .templates import fill_template, list_templates, templates_frame
+from .transfer import export_conversation, import_conversation
 from .usage import usage_frame
 
 
@@ -262,6 +269,66 @@ class Session:
         if source is not None:
             params["source"] = source
         return usage_frame(self._api, params, by)
+
+    def search(self, q: str, limit: int = 50, everyone: bool = False) -> pd.DataFrame:
+        """Your prompts and replies that hold every word of ``q`` (``word*``: words that
+        start so), best first, at most ``limit``: the conversation, window, model and
+        turn of each, and a snippet (HTML: escaped text, matches in ``<mark>``).
+        ``everyone=True`` (admins) searches every user's."""
+        return hits_frame(search_hits(self._api, q, limit=limit, everyone=everyone))
+
+    def export(
+        self, conversation: Any, path: str | os.PathLike[str], format: str | None = None
+    ) -> Path:
+        """Write a conversation (an id or a board) to ``path``: Markdown (``.md``, a
+        section per turn, each window's reply with its model, params, timings, tokens and
+        status) or JSON (``.json``, everything needed to rebuild it); ``format`` ("md" or
+        "json") overrides the suffix. Returns the path."""
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError("export() takes a conversation id or a board")
+        return export_conversation(self._api, conversation_id, path, format)
+
+    def import_conversation(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Make a new conversation of yours from a JSON export. Its models are found by
+        name; a missing one is an error (MODEL_NOT_FOUND) and nothing is created."""
+        return import_conversation(self._api, path)
+
+    # -- share links ---------------------------------------------------------------------
+
+    def share(self, conversation: Any, expires_in_days: float | None = None) -> dict[str, Any]:
+        """A read-only link to a conversation (an id or a board) that opens without
+        signing in; ``url`` is shown this once. Revoke it with :meth:`revoke_share`."""
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError("share() takes a conversation id or a board")
+        body = {} if expires_in_days is None else {"expires_in_days": expires_in_days}
+        link = self._api.post(f"api/conversations/{conversation_id}/shares", body)
+        return {**link, "url": self.url + link["path"]}
+
+    def shares(self) -> pd.DataFrame:
+        """Your share links, newest first (without their tokens)."""
+        return frame_from_records(SHARES, self._api.get("api/shares")["shares"])
+
+    def revoke_share(self, link_id: int) -> dict[str, Any]:
+        """Revoke a share link: its page is gone at once."""
+        return self._api.request("DELETE", f"api/shares/{int(link_id)}").json()
+
+    # -- prompt templates ----------------------------------------------------------------
+
+    def templates(self) -> pd.DataFrame:
+        """Your prompt templates and the shared ones: name, body, its ``{variables}``."""
+        return templates_frame(list_templates(self._api))
+
+    def create_template(self, name: str, body: str, shared: bool = False) -> dict[str, Any]:
+        """A named system prompt with ``{variables}`` (``{{``/``}}`` for braces);
+        ``shared=True`` (admins) offers it to everyone."""
+        return self._api.post("api/templates", {"name": name, "body": body, "shared": shared})
+
+    def fill_template(self, template: int | str, **variables: str) -> str:
+        """A template (name or id) with its variables filled: a system prompt for
+        :meth:`board` or :meth:`ask`."""
+        return fill_template(self._api, template, variables)
 
     # -- turns ---------------------------------------------------------------------------
 

@@ -98,6 +98,23 @@ def parse_limit(value: object) -> int:
     number = int(str(value).strip()) if not isinstance(value, int) else value
     if number < 0:
         raise ValueError("a whole number of at least 0 (0: no limit)")
+
+
+def parse_non_negative_int(value: object) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("a whole number, 0 or more")
+    number = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
+    if number < 0:
+        raise ValueError("a whole number, 0 or more")
+    return number
+
+
+def parse_non_negative_float(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a number, 0 or more")
+    number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    if not 0 <= number < float("inf"):
+        raise ValueError("a number, 0 or more")
     return number
 
 
@@ -499,6 +516,23 @@ OPTIONS: tuple[Option, ...] = (
         "can always read them); empty means admins only.",
     ),
     Option(
+        "quota_monthly_tokens",
+        ("CHATMORE_QUOTA_MONTHLY_TOKENS",),
+        0,
+        parse_non_negative_int,
+        "Each user's default budget of tokens per calendar month (UTC); a turn that would "
+        "start past it is refused with QUOTA_EXCEEDED. 0: no limit. Admins set a user's "
+        "own budget with PUT chatmore/api/users/{id}/quota.",
+    ),
+    Option(
+        "quota_monthly_cost",
+        ("CHATMORE_QUOTA_MONTHLY_COST",),
+        0.0,
+        parse_non_negative_float,
+        "Each user's default budget of cost per calendar month (UTC), in the currency of "
+        "the models' prices; 0: no limit.",
+    ),
+    Option(
         "demo",
         ("CHATMORE_DEMO",),
         False,
@@ -576,6 +610,8 @@ class Settings:
     dashboard_kernels_total: int
     dashboard_connect_timeout: float
     metrics_token: str
+    quota_monthly_tokens: int
+    quota_monthly_cost: float
     demo: bool
     log_content: bool
 

@@ -66,6 +66,10 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     # experiments
     "EXPERIMENT_NOT_FOUND": ErrorSpec(404, "no such experiment"),
     "EXPERIMENT_RUNNING": ErrorSpec(409, "the experiment is running; cancel it first"),
+    "QUOTA_EXCEEDED": ErrorSpec(429, "this month's token or cost budget is used up"),
+    "TEMPLATE_NOT_FOUND": ErrorSpec(404, "no such prompt template"),
+    "TEMPLATE_NAME_TAKEN": ErrorSpec(409, "you have a prompt template of that name"),
+    "SHARE_LINK_NOT_FOUND": ErrorSpec(404, "no such share link, or it was revoked or has expired"),
     # common
     "NOT_FOUND": ErrorSpec(404, "no such endpoint"),
     "METHOD_NOT_ALLOWED": ErrorSpec(405, "the endpoint does not take this method"),

@@ -28,9 +28,14 @@ from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
 from .services.provider_passthrough import PassthroughClient
+from .services.quotas import QuotaService
 from .services.rate_limits import RateLimiter
 from .services.results import ResultService
+from .services.search import SearchService
+from .services.sharing import SharingService
 from .services.stats import StatsService
+from .services.templates import TemplateService
+from .services.transfer import TransferService
 from .store import migrate, usage_days
 from .store.db import Database
 
@@ -56,6 +61,11 @@ class Runtime:
     api_keys: ApiKeyService
     gateway: GatewayService
     limits: RateLimiter
+    search: SearchService
+    transfer: TransferService
+    sharing: SharingService
+    templates: TemplateService
+    quotas: QuotaService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -97,6 +107,7 @@ class Runtime:
             runner=lease.id,
         )
         fanout.circuits = circuits
+        quotas = QuotaService(db, settings.quota_monthly_tokens, settings.quota_monthly_cost)
         return cls(
             settings=settings,
             db=db,
@@ -105,7 +116,7 @@ class Runtime:
             models=models,
             fanout=fanout,
             conversations=ConversationService(
-                db, fanout, log_content=settings.log_content, limits=limits
+                db, fanout, log_content=settings.log_content, limits=limits, quotas=quotas
             ),
             results=ResultService(db),
             stats=StatsService(db),
@@ -130,6 +141,11 @@ class Runtime:
                 runner=lease.id,
             ),
             limits=limits,
+            search=SearchService(db),
+            transfer=TransferService(db),
+            sharing=SharingService(db),
+            templates=TemplateService(db),
+            quotas=quotas,
         )
 
     async def start(self, local_url: str) -> None:

@@ -15,9 +15,14 @@ from . import (
     gateway,
     models,
     prometheus,
+    quotas,
     results,
+    search,
+    sharing,
     stats,
     streams,
+    templates,
+    transfer,
     users,
 )
 from .base import NotFoundHandler
@@ -47,6 +52,15 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("api/conversations", conversations.ConversationsHandler),
         (r"api/conversations/(\d+)", conversations.ConversationHandler),
         (r"api/conversations/(\d+)/messages", conversations.MessagesHandler),
+        (r"api/conversations/(\d+)/export", transfer.ExportHandler),
+        ("api/conversations/import", transfer.ImportHandler),
+        (r"api/conversations/(\d+)/shares", sharing.ConversationSharesHandler),
+        ("api/shares", sharing.SharesHandler),
+        (r"api/shares/(\d+)", sharing.ShareHandler),
+        ("share", sharing.SharePageHandler),
+        ("api/templates", templates.TemplatesHandler),
+        (r"api/templates/(\d+)", templates.TemplateHandler),
+        (r"api/templates/(\d+)/render", templates.TemplateRenderHandler),
         (r"api/turns/(\d+)", conversations.TurnHandler),
         (r"api/turns/(\d+)/cancel", conversations.TurnCancelHandler),
         ("api/results", results.ResultsHandler),
@@ -57,6 +71,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         (r"api/experiments/(\d+)/results", experiments.ExperimentResultsHandler),
         (r"api/experiments/(\d+)/cases", experiments.ExperimentCasesHandler),
         ("api/stats/usage", stats.UsageHandler),
+        ("api/search", search.SearchHandler),
         ("api/models", models.ModelsHandler),
         (r"api/models/(\d+)", models.ModelHandler),
         (r"api/models/(\d+)/test", models.ModelTestHandler),
@@ -69,6 +84,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("v1/models", gateway.ModelsHandler),
         ("v1/chat/completions", gateway.ChatCompletionsHandler),
         ("v1/.*", gateway.NotFoundHandler),
+        (r"api/users/(\d+)/quota", quotas.UserQuotaHandler),
     ]
     mounted: list = [
         (f"/{PREFIX}/{path}", handler, {"route": f"/{PREFIX}/{path.replace(ID, '{id}')}"})

@@ -108,7 +108,7 @@ class MeHandler(AuthHandler):
     @authenticated()
     async def get(self) -> None:
         user = await self.runtime.auth.profile(self.user.id)
-        self.send(public_user(user))
+        self.send({**public_user(user), "quota": await self.runtime.quotas.status(self.user.id)})
 
 
 class ChangePasswordHandler(AuthHandler):

@@ -6,6 +6,7 @@ connection in ``config.attributes["connection"]``; there is no alembic.ini.
 
 from alembic import context
 
+from server_ext.store.search import is_index_object
 from server_ext.store.tables import metadata
 
 connection = context.config.attributes["connection"]
@@ -16,6 +17,8 @@ context.configure(
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
     compare_server_default=False,
+    # The search index's engine-specific objects are the migrations' own (store/search.py).
+    include_name=lambda name, _type, _parent: not is_index_object(name),
 )
 with context.begin_transaction():
     context.run_migrations()

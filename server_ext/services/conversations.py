@@ -26,6 +26,7 @@ from ..streaming.events import tokens_per_second
 from .auth import AuthUser
 from .fanout import FanOut, WindowRun
 from .params import clean_params, differing, merged
+from .quotas import QuotaService
 from .rate_limits import RateLimiter
 from .turn_watch import follow_stored
 from .validation import MAX_DB_ID, db_id, parse_json
@@ -267,10 +268,12 @@ class ConversationService:
         *,
         log_content: bool = False,
         limits: RateLimiter | None = None,
+        quotas: QuotaService | None = None,
     ) -> None:
         self.db = db
         self.fanout = fanout
         self.limits = limits
+        self.quotas = quotas  # services/quotas.py: a monthly budget may refuse a turn
         # Prompts reach the log only when an admin turns this debug setting on.
         self.log_content = log_content
 
@@ -388,6 +391,8 @@ class ConversationService:
         content = _text(body.get("content"), "content", MAX_PROMPT_CHARS, required=True)
         assert content is not None
         asked = _window_ids(body.get("window_ids"))
+        if self.quotas is not None:  # a used-up monthly budget refuses it (services/quotas.py)
+            await self.quotas.check(user)
         plan = await self.db.read(_plan_turn, user.id, conversation_id, asked)
         runs = [_window_run(plan, window_id, content) for window_id in plan.targets]
         # Near a rate limit, no call starts before the turn is admitted.

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from .search import MYSQL_FULLTEXT_DDL
 from .tables import metadata
 
 
@@ -57,5 +58,7 @@ def render_mysql_ddl() -> str:
         parts.append(str(CreateTable(table).compile(dialect=dialect)).strip() + ";\n")
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
             parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";\n")
+    # The search index (migration 0009), not one of the declared tables' indexes.
+    parts.append(MYSQL_FULLTEXT_DDL + ";\n")
     # SQLAlchemy ends column lines with ", "; keep the file free of trailing blanks.
     return "\n".join("\n".join(line.rstrip() for line in p.splitlines()) + "\n" for p in parts)

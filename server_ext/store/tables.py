@@ -246,6 +246,49 @@ messages = _table(
     Index(None, "turn_id", "window_id"),
 )
 
+# Full-text search over messages.content is an index of the database's own, created by
+# migration 0009 and queried in store/search.py: FTS5 on SQLite, FULLTEXT on MySQL.
+
+# Read-only links to one conversation, opened without signing in (services/sharing.py).
+# Only the token's SHA-256 is kept; a link works until it is revoked or expires.
+share_links = _table(
+    "share_links",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, _ref("conversations.id"), nullable=False),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp),
+    Column("revoked_at", Timestamp),
+    Index(None, "user_id", "created_at"),
+    Index(None, "conversation_id"),
+)
+
+# Named system prompts with {variables}: a user's own, or shared with everyone by an admin
+# (services/templates.py).
+prompt_templates = _table(
+    "prompt_templates",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("body", LongText, nullable=False),
+    Column("shared", Boolean, nullable=False, server_default="0"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("user_id", "name"),
+    Index(None, "shared"),
+)
+
+# A user's own monthly budgets (services/quotas.py); without a row, or with a NULL, the
+# default settings apply; 0 means no limit.
+user_quotas = _table(
+    "user_quotas",
+    Column("user_id", Id, _ref("users.id"), primary_key=True),
+    Column("monthly_tokens", BigInteger),
+    Column("monthly_cost", Double),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
 # Every running server process with its lease (DESIGN §8 "Ownership and several
 # processes"): renewed by a heartbeat; a process whose lease ran out has stopped, and any
 # other process may mark the results it left running as INTERRUPTED.

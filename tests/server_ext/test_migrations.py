@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from server_ext.store import migrate
+from server_ext.store.search import is_index_object
 from server_ext.store.tables import metadata
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +77,14 @@ def test_migrated_schema_matches_the_table_definitions(database_url: str) -> Non
     try:
         migrate.upgrade(engine)
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            # The search index is the migrations' own, engine-specific (store/search.py).
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_name": lambda name, _type, _parent: not is_index_object(name),
+                },
+            )
             assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
@@ -131,5 +139,57 @@ def test_each_upgrade_step_keeps_rows(database_url: str) -> None:
         assert emails == ["early@example.com"]
         indexes = [ix["column_names"] for ix in inspect(engine).get_indexes("turn_results")]
         assert ["user_id", "id"] in indexes
+    finally:
+        engine.dispose()
+
+
+def test_search_index_is_created_and_holds_existing_messages(database_url: str) -> None:
+    """Migration 0009 builds the search index, with the messages written before it."""
+    engine = create_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, display_name, password_hash, role,"
+                    " failed_attempts, is_active, created_at, updated_at) VALUES"
+                    " (1, 'old@example.com', 'o', 'x', 'user', 0, 1,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO models (id, name, base_url, upstream_model, default_params,"
+                    " enabled, created_at, updated_at) VALUES (1, 'm', 'http://x/v1', 'm',"
+                    " '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO conversations (id, user_id, title, tags, metadata,"
+                    " last_message_at, created_at, updated_at) VALUES (1, 1, 't', '[]', '{}',"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO windows (id, conversation_id, model_id, name, params,"
+                    " sort_order, created_at) VALUES (1, 1, 1, '', '{}', 0,"
+                    " '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, window_id, role, content,"
+                    " created_at) VALUES (1, 1, 'assistant', 'an old quokka reply',"
+                    " '2026-01-01 00:00:00')"
+                )
+            )
+        migrate.upgrade(engine)
+        from server_ext.store.search import Term, search_messages
+
+        with engine.connect() as conn:
+            hits = search_messages(conn, [Term("quokka")], user_id=1, limit=5, offset=0)
+        assert [h["content"] for h in hits] == ["an old quokka reply"]
     finally:
         engine.dispose()
