@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0008
+-- Alembic revision: 0009
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -116,6 +116,21 @@ CREATE TABLE model_circuits (
 	CONSTRAINT fk_model_circuits_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
+CREATE TABLE prompt_templates (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	user_id BIGINT NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	body MEDIUMTEXT NOT NULL,
+	shared BOOL NOT NULL DEFAULT '0',
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_prompt_templates PRIMARY KEY (id),
+	CONSTRAINT uq_prompt_templates_user_id_name UNIQUE (user_id, name),
+	CONSTRAINT fk_prompt_templates_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_prompt_templates_shared ON prompt_templates (shared);
+
 CREATE TABLE rate_limit_overrides (
 	user_id BIGINT NOT NULL,
 	requests_per_minute INTEGER,
@@ -165,6 +180,15 @@ CREATE TABLE usage_days (
 	CONSTRAINT fk_usage_days_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE RESTRICT
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
+CREATE TABLE user_quotas (
+	user_id BIGINT NOT NULL,
+	monthly_tokens BIGINT,
+	monthly_cost DOUBLE,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_user_quotas PRIMARY KEY (user_id),
+	CONSTRAINT fk_user_quotas_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
 CREATE TABLE experiments (
 	id BIGINT NOT NULL AUTO_INCREMENT,
 	user_id BIGINT NOT NULL,
@@ -199,6 +223,24 @@ CREATE TABLE gateway_threads (
 	CONSTRAINT fk_gateway_threads_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
 	CONSTRAINT fk_gateway_threads_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE share_links (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	conversation_id BIGINT NOT NULL,
+	user_id BIGINT NOT NULL,
+	token_hash VARCHAR(64) NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	expires_at DATETIME(6),
+	revoked_at DATETIME(6),
+	CONSTRAINT pk_share_links PRIMARY KEY (id),
+	CONSTRAINT fk_share_links_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
+	CONSTRAINT fk_share_links_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT uq_share_links_token_hash UNIQUE (token_hash)
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_share_links_conversation_id ON share_links (conversation_id);
+
+CREATE INDEX ix_share_links_user_id_created_at ON share_links (user_id, created_at);
 
 CREATE TABLE turns (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -326,3 +368,5 @@ CREATE TABLE experiment_turns (
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE INDEX ix_experiment_turns_experiment_id_case_id ON experiment_turns (experiment_id, case_id);
+
+CREATE FULLTEXT INDEX ix_messages_content_fulltext ON messages (content);
