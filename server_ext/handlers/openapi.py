@@ -86,7 +86,9 @@ def _answers(declared: Operation) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for status, shape in declared.answers.items():
         answer: dict[str, Any] = {"description": declared.summary}
-        if isinstance(shape, str):
+        if isinstance(shape, tuple):  # one of several media types
+            answer["content"] = {media: {"schema": {}} for media in shape}
+        elif isinstance(shape, str):
             if shape != "none":
                 answer["content"] = {shape: {"schema": {"type": "string"}}}
         else:

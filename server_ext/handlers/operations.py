@@ -39,8 +39,9 @@ class Query:
 class Operation:
     summary: str
     access: Access
-    # status -> a schema of a JSON answer, or a media type (e.g. "text/event-stream")
-    answers: dict[int, Schema | str]
+    # status -> a schema of a JSON answer, a media type (e.g. "text/event-stream"), or a
+    # tuple of media types it may answer in
+    answers: dict[int, Schema | str | tuple[str, ...]]
     body: Schema | None = None
     query: tuple[Query, ...] = ()
     # The code a path id that no row can have answers with.
@@ -54,7 +55,7 @@ def operation(
     summary: str,
     *,
     access: Access,
-    answers: dict[int, Schema | str],
+    answers: dict[int, Schema | str | tuple[str, ...]],
     body: Schema | None = None,
     query: tuple[Query, ...] = (),
     not_found: str = "NOT_FOUND",

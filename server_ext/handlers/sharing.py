@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ChatMoreError
+from ..services import schemas as s
 from ..services.query_args import parse_id
 from .auth_decorators import authenticated
 from .base import ApiHandler
+from .operations import Query, operation
 
 # The page runs no script and loads nothing from elsewhere; it may not be framed, and its
 # address (which holds the token) is never sent on as a referrer.
@@ -27,19 +29,34 @@ NOT_FOUND_PAGE = (
 
 
 class ConversationSharesHandler(ApiHandler):
+    @operation(
+        "A read-only link to the conversation (optional expiry), its token shown once",
+        access="user",
+        body=s.OPEN_OBJECT,
+        answers={201: s.OPEN_OBJECT},
+        not_found="CONVERSATION_NOT_FOUND",
+    )
     @authenticated()
-    async def post(self, conversation_id: str) -> None:
-        created = await self.runtime.sharing.create(
-            self.user, int(conversation_id), self.json_body()
-        )
+    async def post(self, conversation_id: int) -> None:
+        created = await self.runtime.sharing.create(self.user, conversation_id, self.json_body())
         self.send(created, status=201)
 
+    @operation(
+        "The conversation's share links", access="user", answers={200: s.OPEN_OBJECT},
+        not_found="CONVERSATION_NOT_FOUND",
+    )  # fmt: skip
     @authenticated()
-    async def get(self, conversation_id: str) -> None:
-        self.send(await self.runtime.sharing.list(self.user, int(conversation_id)))
+    async def get(self, conversation_id: int) -> None:
+        self.send(await self.runtime.sharing.list(self.user, conversation_id))
 
 
 class SharesHandler(ApiHandler):
+    @operation(
+        "The caller's share links",
+        access="user",
+        answers={200: s.OPEN_OBJECT},
+        query=(Query("conversation_id", s.ID, "only this conversation's"),),
+    )
     @authenticated()
     async def get(self) -> None:
         args = {"conversation_id": self.get_query_argument("conversation_id", "")}
@@ -47,9 +64,13 @@ class SharesHandler(ApiHandler):
 
 
 class ShareHandler(ApiHandler):
+    @operation(
+        "Revoke a share link", access="user", answers={200: s.OPEN_OBJECT},
+        not_found="SHARE_LINK_NOT_FOUND",
+    )  # fmt: skip
     @authenticated()
-    async def delete(self, link_id: str) -> None:
-        self.send(await self.runtime.sharing.revoke(self.user, int(link_id)))
+    async def delete(self, link_id: int) -> None:
+        self.send(await self.runtime.sharing.revoke(self.user, link_id))
 
 
 class SharePageHandler(ApiHandler):
@@ -61,6 +82,12 @@ class SharePageHandler(ApiHandler):
         for name, value in PAGE_HEADERS.items():
             self.set_header(name, value)
 
+    @operation(
+        "The shared conversation as a read-only page (HTML), no sign-in",
+        access="public",
+        answers={200: "text/html", 404: "text/html"},
+        query=(Query("key", {"type": "string"}, "the link's token"),),
+    )
     async def get(self) -> None:
         page = await self.runtime.sharing.page(self.get_query_argument("key", ""))
         self._page_headers()

@@ -3,13 +3,14 @@ a conversation as Markdown or JSON, and a JSON export brought back as a new one.
 
 from __future__ import annotations
 
-import json
 import re
 
-from ..errors import validation
 from ..jsonutil import dumps
+from ..services import schemas as s
+from ..services.validation import parse_json
 from .auth_decorators import authenticated
 from .base import ApiHandler
+from .operations import Query, operation
 
 # An export of a long conversation is larger than the API's usual 1 MiB bodies.
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -22,10 +23,18 @@ def _filename(title: str, conversation_id: str, extension: str) -> str:
 
 
 class ExportHandler(ApiHandler):
+    @operation(
+        "The conversation as Markdown or as JSON (which api/conversations/import takes)",
+        access="user",
+        answers={200: ("application/json", "text/markdown")},
+        query=(Query("format", {"enum": list(TYPES)}),),
+        not_found="CONVERSATION_NOT_FOUND",
+        description="format=md answers text/markdown.",
+    )
     @authenticated()
-    async def get(self, conversation_id: str) -> None:
+    async def get(self, conversation_id: int) -> None:
         format = self.get_query_argument("format", "json")
-        exported = await self.runtime.transfer.export(self.user, int(conversation_id), format)
+        exported = await self.runtime.transfer.export(self.user, conversation_id, format)
         if isinstance(exported, dict):
             title, body = exported["conversation"]["title"], dumps(exported)
         else:
@@ -39,14 +48,14 @@ class ExportHandler(ApiHandler):
 
 
 class ImportHandler(ApiHandler):
+    @operation(
+        "A new conversation of the caller's from a JSON export (models matched by name)",
+        access="user",
+        answers={201: s.OPEN_OBJECT},
+    )
     @authenticated()
     async def post(self) -> None:
-        body = self.request.body
-        if len(body) > MAX_IMPORT_BYTES:
-            raise validation("the export is too large to import")
-        try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise validation("the body is not a JSON export of a conversation") from None
+        # The limits of every body (depth, Unicode, finite numbers), a larger size.
+        document = parse_json(self.request.body or b"{}", "the export", max_bytes=MAX_IMPORT_BYTES)
         created = await self.runtime.transfer.import_conversation(self.user, document)
         self.send(created, status=201)
