@@ -98,6 +98,7 @@ def parse_limit(value: object) -> int:
     number = int(str(value).strip()) if not isinstance(value, int) else value
     if number < 0:
         raise ValueError("a whole number of at least 0 (0: no limit)")
+    return number
 
 
 def parse_non_negative_int(value: object) -> int:
