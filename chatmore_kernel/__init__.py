@@ -46,6 +46,8 @@ __all__ = [
     "test_model",
     "turns",
     "update_model",
+    "vote",
+    "votes",
 ]
 
 _default: Session | None = None
@@ -116,3 +118,5 @@ turns = _delegate("turns")
 stats = _delegate("stats")
 ask = _delegate("ask")
 board = _delegate("board")
+vote = _delegate("vote")
+votes = _delegate("votes")

@@ -104,3 +104,18 @@ USAGE: Schema = (
     Column("output_tokens_per_s", "float"),
 )
 USAGE_BY_MODEL: Schema = tuple(c for c in USAGE if c.name != "day")
+
+# GET api/votes (server_ext/services/votes.py).
+VOTES: Schema = (
+    Column("vote_id", "id"),
+    Column("turn_id", "id"),
+    Column("conversation_id", "id"),
+    Column("user_id", "id"),
+    Column("outcome", "cat", ("best", "tie", "all_bad")),
+    Column("winner_result_id", "int"),
+    Column("result_ids", "obj"),
+    Column("loser_result_ids", "obj"),
+    Column("blind", "bool"),
+    Column("created_at", "time"),
+    Column("updated_at", "time"),
+)

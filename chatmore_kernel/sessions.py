@@ -17,6 +17,8 @@ from .catalog import ModelRef
 from .config import find_credentials, server_url
 from .conversation_list import conversations_frame, list_conversations
 from .http import ApiClient
+from .judging import vote as _vote
+from .judging import votes_frame
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
 from .single_turn import ask as _ask
@@ -191,6 +193,32 @@ class Session:
         calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens."""
         params = self._result_params(None, model, since, until, everyone)
         return usage_frame(self._api, params, by)
+
+    # -- judging -------------------------------------------------------------------------
+
+    def vote(
+        self,
+        turn: Any,
+        winner: int | str,
+        result_ids: Iterable[int] | None = None,
+        blind: bool = False,
+    ) -> dict[str, Any]:
+        """Judge one of your turns (its id, or the frame :meth:`ask` returned):
+        ``winner`` is the best result (a ``result_id``, or its window's or model's name),
+        ``"tie"`` or ``"all_bad"``. ``result_ids`` are the results compared (default: all
+        the turn's). Voting again on the turn changes your vote."""
+        return _vote(self._api, turn, winner, result_ids, blind)
+
+    def votes(
+        self,
+        conversation: Any = None,
+        since: TimeLike = None,
+        until: TimeLike = None,
+        everyone: bool = False,
+    ) -> pd.DataFrame:
+        """Your votes, oldest first (``everyone=True``: every user's, admins)."""
+        params = self._result_params(conversation, None, since, until, everyone)
+        return votes_frame(self._api, params)
 
     # -- turns ---------------------------------------------------------------------------
 

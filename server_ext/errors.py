@@ -47,6 +47,8 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     # conversations and turns
     "CONVERSATION_NOT_FOUND": ErrorSpec(404, "no such conversation"),
     "TURN_NOT_FOUND": ErrorSpec(404, "no such turn"),
+    "VOTE_NOT_FOUND": ErrorSpec(404, "no such vote"),
+    "RESULT_NOT_FOUND": ErrorSpec(404, "no such result"),
     "WINDOW_BUSY": ErrorSpec(409, "a window still has a reply streaming"),
     "CANCELLED": ErrorSpec(499, "the reply was cancelled"),
     "INTERRUPTED": ErrorSpec(500, "the server stopped while the reply was streaming"),

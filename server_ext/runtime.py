@@ -23,6 +23,7 @@ from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
 from .services.results import ResultService
 from .services.stats import StatsService
+from .services.votes import VoteService
 from .store import migrate
 from .store.db import Database
 
@@ -44,6 +45,7 @@ class Runtime:
     results: ResultService
     stats: StatsService
     lease: ProcessLease
+    votes: VoteService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -87,6 +89,7 @@ class Runtime:
             results=ResultService(db),
             stats=StatsService(db),
             lease=lease,
+            votes=VoteService(db),
         )
 
     async def start(self, local_url: str) -> None:

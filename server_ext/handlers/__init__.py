@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import auth, conversations, models, prometheus, results, stats, streams, users
+from . import (
+    auth,
+    conversations,
+    models,
+    prometheus,
+    results,
+    stats,
+    streams,
+    users,
+    votes,
+)
 from .base import NotFoundHandler
 from .health import HealthHandler
 
@@ -36,6 +46,8 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         (r"api/turns/(\d+)/cancel", conversations.TurnCancelHandler),
         ("api/results", results.ResultsHandler),
         ("api/stats/usage", stats.UsageHandler),
+        ("api/votes", votes.VotesHandler),
+        (r"api/votes/(\d+)", votes.VoteHandler),
         ("api/models", models.ModelsHandler),
         (r"api/models/(\d+)", models.ModelHandler),
         (r"api/models/(\d+)/test", models.ModelTestHandler),

@@ -155,7 +155,9 @@ class ApiHandler(web.RequestHandler):
     @allow_unauthenticated
     def options(self, *_args: Any) -> None:
         if self.request.headers.get("Origin") in self.runtime.settings.cors_allowed_origins:
-            self.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+            self.set_header(
+                "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+            )
             self.set_header(
                 "Access-Control-Allow-Headers",
                 "Authorization, Content-Type, Last-Event-ID, X-Requested-With",
