@@ -36,6 +36,7 @@ __all__ = [
     "connect",
     "conversations",
     "create_model",
+    "leaderboard",
     "logout",
     "me",
     "model",
@@ -119,4 +120,5 @@ stats = _delegate("stats")
 ask = _delegate("ask")
 board = _delegate("board")
 vote = _delegate("vote")
+leaderboard = _delegate("leaderboard")
 votes = _delegate("votes")

@@ -16,7 +16,7 @@ from .errors import ChatMoreError
 from .frames import frame_from_records
 from .http import ApiClient
 from .result_frames import results_frame
-from .schemas import VOTES
+from .schemas import LEADERBOARD, VOTES
 
 PLAIN = ("tie", "all_bad")
 
@@ -76,3 +76,19 @@ def vote(
 def votes_frame(api: ApiClient, params: dict[str, Any]) -> pd.DataFrame:
     found = api.get("api/votes", **params)["votes"]
     return frame_from_records(VOTES, [{**v, "vote_id": v["id"]} for v in found])
+
+
+def leaderboard_frame(api: ApiClient, params: dict[str, Any]) -> pd.DataFrame:
+    """The leaderboard rows, then one ``score_<scorer>`` column per scorer (sorted);
+    ``.attrs`` holds the reference group, the grouping and the bootstrap rounds."""
+    answer = api.get("api/leaderboard", **params)
+    rows = answer["leaderboard"]
+    board = frame_from_records(LEADERBOARD, rows)
+    for name in sorted({name for row in rows for name in row["scores"]}):
+        board[f"score_{name}"] = pd.array(
+            [row["scores"].get(name) for row in rows], dtype="Float64"
+        ).to_numpy(dtype="float64", na_value=float("nan"))
+    board.attrs.update(
+        {"reference": answer["reference"], "by": answer["by"], "rounds": answer["rounds"]}
+    )
+    return board

@@ -10,6 +10,7 @@ from .frames import Column, Schema
 
 STATUSES = ("queued", "streaming", "succeeded", "failed", "cancelled")
 MODES = ("broadcast", "single")
+SOURCES = ("board", "ask", "gateway", "experiment", "judge")  # DESIGN §11
 
 MODELS: Schema = (
     Column("id", "id"),
@@ -50,6 +51,7 @@ RESULTS: Schema = (
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),
+    Column("source", "cat", SOURCES),
     Column("error_code", "cat"),
     Column("error_message", "str"),
     Column("finish_reason", "cat"),
@@ -118,4 +120,28 @@ VOTES: Schema = (
     Column("blind", "bool"),
     Column("created_at", "time"),
     Column("updated_at", "time"),
+)
+
+# GET api/leaderboard (server_ext/services/leaderboard.py); each scorer's mean score
+# follows as a float column ``score_<scorer>``.
+LEADERBOARD: Schema = (
+    Column("group", "str"),
+    Column("model", "cat"),
+    Column("params", "obj"),
+    Column("rating", "float"),
+    Column("rating_low", "float"),
+    Column("rating_high", "float"),
+    Column("votes", "int"),
+    Column("pairs", "int"),
+    Column("calls", "int"),
+    Column("succeeded", "int"),
+    Column("failed", "int"),
+    Column("cancelled", "int"),
+    Column("success_rate", "float"),
+    Column("latency_ms_p50", "float"),
+    Column("latency_ms_p95", "float"),
+    Column("ttft_ms_p50", "float"),
+    Column("ttft_ms_p95", "float"),
+    Column("output_tokens_per_s", "float"),
+    Column("cost_per_1k", "float"),
 )

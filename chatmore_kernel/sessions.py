@@ -17,8 +17,8 @@ from .catalog import ModelRef
 from .config import find_credentials, server_url
 from .conversation_list import conversations_frame, list_conversations
 from .http import ApiClient
+from .judging import leaderboard_frame, votes_frame
 from .judging import vote as _vote
-from .judging import votes_frame
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
 from .single_turn import ask as _ask
@@ -219,6 +219,31 @@ class Session:
         """Your votes, oldest first (``everyone=True``: every user's, admins)."""
         params = self._result_params(conversation, None, since, until, everyone)
         return votes_frame(self._api, params)
+
+    def leaderboard(
+        self,
+        since: TimeLike = None,
+        until: TimeLike = None,
+        source: str | Iterable[str] | None = None,
+        by: str = "model",
+        reference: str | None = None,
+        rounds: int | None = None,
+        everyone: bool = False,
+        user_id: int | None = None,
+    ) -> pd.DataFrame:
+        """Per model (``by="model_params"``: per model and params), best first: the
+        Bradley–Terry rating from your votes with its 95% bootstrap interval (``rounds``
+        samples) and vote count, anchored at 1000 at ``reference`` (default: the most
+        compared); success rate, latency and TTFT p50/p95, output tokens/s, cost per
+        1,000 replies, and each scorer's mean as ``score_<name>``. Filters: ``since``
+        (inclusive), ``until`` (exclusive), ``source`` ("board", "ask", "gateway",
+        "experiment", "judge", or several); admins may read ``everyone=True`` or one
+        ``user_id``."""
+        params = self._result_params(None, None, since, until, everyone)
+        if source is not None:
+            params["source"] = source if isinstance(source, str) else ",".join(source)
+        params.update({"by": by, "reference": reference, "rounds": rounds, "user_id": user_id})
+        return leaderboard_frame(self._api, {k: v for k, v in params.items() if v is not None})
 
     # -- turns ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from .security.tokens import TokenService
 from .services.auth import AuthService
 from .services.conversations import ConversationService
 from .services.fanout import FanOut
+from .services.leaderboard import LeaderboardService
 from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
@@ -46,6 +47,7 @@ class Runtime:
     stats: StatsService
     lease: ProcessLease
     votes: VoteService
+    leaderboard: LeaderboardService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -90,6 +92,7 @@ class Runtime:
             stats=StatsService(db),
             lease=lease,
             votes=VoteService(db),
+            leaderboard=LeaderboardService(db),
         )
 
     async def start(self, local_url: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from . import (
     auth,
     conversations,
+    leaderboard,
     models,
     prometheus,
     results,
@@ -48,6 +49,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("api/stats/usage", stats.UsageHandler),
         ("api/votes", votes.VotesHandler),
         (r"api/votes/(\d+)", votes.VoteHandler),
+        ("api/leaderboard", leaderboard.LeaderboardHandler),
         ("api/models", models.ModelsHandler),
         (r"api/models/(\d+)", models.ModelHandler),
         (r"api/models/(\d+)/test", models.ModelTestHandler),

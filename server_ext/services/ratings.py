@@ -87,8 +87,7 @@ def bradley_terry(
         return {}
     names = sorted({a for a, _, _ in pairs} | {b for _, b, _ in pairs})
     if reference is None:
-        counts = Counter(n for a, b, _ in pairs for n in (a, b))
-        reference = min(names, key=lambda n: (-counts[n], n))
+        reference = default_reference(pairs)
     elif reference not in names:
         raise ValueError(f"the reference {reference!r} has no votes")
     index = {name: i for i, name in enumerate(names)}
@@ -117,6 +116,12 @@ def bradley_terry(
         name: Rating(float(point[i]), float(low[i]), float(high[i]), in_pairs[name])
         for i, name in enumerate(names)
     }
+
+
+def default_reference(pairs: Sequence[Pair]) -> str | None:
+    """The group in the most pairs (the first by name among equals); None without pairs."""
+    counts = Counter(n for a, b, _ in pairs for n in (a, b))
+    return min(counts, key=lambda n: (-counts[n], n)) if counts else None
 
 
 def _anchored(log_strength: np.ndarray, ref: int) -> np.ndarray:

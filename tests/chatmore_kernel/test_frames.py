@@ -26,6 +26,7 @@ RESULTS = {
     "prompt": STRING,
     "reply": STRING,
     "status": "category",
+    "source": "category",
     "error_code": "category",
     "error_message": STRING,
     "finish_reason": "category",
