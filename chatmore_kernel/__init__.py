@@ -22,6 +22,7 @@ import inspect
 import threading
 from typing import Any
 
+from . import scorers
 from .errors import ChatMoreError
 from .sessions import Session
 
@@ -42,6 +43,9 @@ __all__ = [
     "model",
     "models",
     "results",
+    "score",
+    "scorers",
+    "scores",
     "session",
     "stats",
     "test_model",
@@ -121,4 +125,6 @@ ask = _delegate("ask")
 board = _delegate("board")
 vote = _delegate("vote")
 leaderboard = _delegate("leaderboard")
+score = _delegate("score")
+scores = _delegate("scores")
 votes = _delegate("votes")

@@ -16,7 +16,7 @@ from .errors import ChatMoreError
 from .frames import frame_from_records
 from .http import ApiClient
 from .result_frames import results_frame
-from .schemas import LEADERBOARD, VOTES
+from .schemas import LEADERBOARD, SCORES, VOTES
 
 PLAIN = ("tie", "all_bad")
 
@@ -92,3 +92,101 @@ def leaderboard_frame(api: ApiClient, params: dict[str, Any]) -> pd.DataFrame:
         {"reference": answer["reference"], "by": answer["by"], "rounds": answer["rounds"]}
     )
     return board
+
+
+# -- scores -------------------------------------------------------------------------------
+
+CASE_COLUMNS = {"column": "expected", "reference_column": "reference"}
+
+
+def _cases(rows: pd.DataFrame, spec: dict[str, Any]) -> tuple[dict[str, Any], dict | None]:
+    """The spec to send, without its column options, and the per-result values those
+    columns name (``{"<result id>": {"expected": …}}``)."""
+    sent = dict(spec)
+    cases: dict[str, dict[str, Any]] = {}
+    for option, key in CASE_COLUMNS.items():
+        column = sent.pop(option, None)
+        if column is None:
+            continue
+        if column not in rows.columns:
+            raise KeyError(f"the frame has no column {column!r}")
+        for result_id, value in zip(rows["result_id"], rows[column], strict=True):
+            if not pd.isna(value):
+                cases.setdefault(str(int(result_id)), {})[key] = (
+                    value.item() if hasattr(value, "item") else value
+                )
+    return sent, cases or None
+
+
+def _verdict(value: Any) -> tuple[Any, str | None]:
+    """What a Python scorer returned: a number in [0, 1] or a bool, optionally with a
+    rationale as ``(value, rationale)``."""
+    rationale = None
+    if isinstance(value, tuple):
+        value, rationale = value
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return value, (None if rationale is None else str(rationale))
+
+
+def score(
+    api: ApiClient, rows: pd.DataFrame, scorer: Any, name: str | None = None
+) -> pd.DataFrame:
+    if "result_id" not in rows.columns:
+        raise KeyError("score() takes a frame of results (with result_id)")
+    if rows.empty:
+        return frame_from_records(SCORES, [])
+    if callable(scorer):
+        label = name or getattr(scorer, "__name__", "")
+        if not label or label == "<lambda>":
+            raise ValueError("name the scores of a function: score(rows, fn, name=...)")
+        scores = []
+        for row in rows.to_dict("records"):
+            value, rationale = _verdict(scorer(row))
+            item = {"result_id": int(row["result_id"]), "scorer": label, "value": value}
+            if rationale is not None:
+                item["rationale"] = rationale
+            scores.append(item)
+        found = api.post("api/scores", {"scores": scores})["scores"]
+        return scores_frame_of(found)
+    if not isinstance(scorer, dict):
+        raise TypeError("scorer must be a spec from chatmore_kernel.scorers or a function")
+    spec, cases = _cases(rows, {**scorer, **({"name": name} if name else {})})
+    body: dict[str, Any] = {
+        "scorer": spec,
+        "result_ids": [int(r) for r in rows["result_id"]],
+    }
+    if cases:
+        body["cases"] = cases
+    answer = api.post("api/scores/run", body)
+    found = scores_frame_of(answer["scores"])
+    found.attrs["errors"] = answer["errors"]
+    return found
+
+
+def scores_frame_of(found: list[dict[str, Any]]) -> pd.DataFrame:
+    return frame_from_records(SCORES, [{**s, "score_id": s["id"]} for s in found])
+
+
+def scores_frame(api: ApiClient, params: dict[str, Any]) -> pd.DataFrame:
+    found: list[dict[str, Any]] = []
+    after: int | None = 0
+    while after is not None:
+        page = api.get("api/scores", **params, after_id=after or None)
+        found += page["scores"]
+        after = page["next_after_id"]
+    return scores_frame_of(found)
+
+
+def with_scores(results: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """The results with one ``score_<scorer>`` column per scorer (sorted), NaN where a
+    result has no such score."""
+    if scores.empty:
+        return results
+    wide = scores.pivot_table(
+        index="result_id", columns="scorer", values="value", aggfunc="first", observed=True
+    )
+    out = results.copy()
+    for scorer in sorted(wide.columns):
+        out[f"score_{scorer}"] = out["result_id"].map(wide[scorer]).astype("float64").to_numpy()
+    return out

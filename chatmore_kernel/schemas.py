@@ -145,3 +145,17 @@ LEADERBOARD: Schema = (
     Column("output_tokens_per_s", "float"),
     Column("cost_per_1k", "float"),
 )
+
+# GET api/scores (server_ext/services/scoring.py).
+SCORES: Schema = (
+    Column("score_id", "id"),
+    Column("result_id", "id"),
+    Column("turn_id", "id"),
+    Column("scorer", "cat"),
+    Column("value", "float"),
+    Column("passed", "bool"),
+    Column("rationale", "str"),
+    Column("judge_result_id", "int"),
+    Column("created_at", "time"),
+    Column("updated_at", "time"),
+)

@@ -17,7 +17,8 @@ from .catalog import ModelRef
 from .config import find_credentials, server_url
 from .conversation_list import conversations_frame, list_conversations
 from .http import ApiClient
-from .judging import leaderboard_frame, votes_frame
+from .judging import leaderboard_frame, scores_frame, votes_frame, with_scores
+from .judging import score as _score
 from .judging import vote as _vote
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
@@ -163,12 +164,18 @@ class Session:
         until: TimeLike = None,
         text: bool = True,
         everyone: bool = False,
+        scores: bool = False,
     ) -> pd.DataFrame:
         """One row per turn × window: the model, its params, the prompt and reply (unless
-        ``text=False``), status, tokens, TTFT, latency and times. ``since`` is inclusive,
-        ``until`` exclusive; ``everyone=True`` (admins) reads every user's."""
+        ``text=False``), status, source, tokens, TTFT, latency and times. ``since`` is
+        inclusive, ``until`` exclusive; ``everyone=True`` (admins) reads every user's;
+        ``scores=True`` adds a ``score_<scorer>`` column per scorer."""
         params = self._result_params(conversation, model, since, until, everyone)
-        return results_frame(self._api, params, text=text)
+        rows = results_frame(self._api, params, text=text)
+        if scores:
+            scope = {k: v for k, v in params.items() if k in ("conversation_id", "scope")}
+            rows = with_scores(rows, scores_frame(self._api, scope))
+        return rows
 
     def turns(
         self,
@@ -219,6 +226,23 @@ class Session:
         """Your votes, oldest first (``everyone=True``: every user's, admins)."""
         params = self._result_params(conversation, None, since, until, everyone)
         return votes_frame(self._api, params)
+
+    def score(self, rows: pd.DataFrame, scorer: Any, name: str | None = None) -> pd.DataFrame:
+        """Score the results in ``rows`` (a :meth:`results` frame) and store the scores:
+        ``scorer`` is a spec from ``chatmore_kernel.scorers`` (run by the server; an LLM
+        judge's calls are recorded with source "judge") or a function of a row returning
+        a number in [0, 1], a bool, or ``(value, rationale)`` (run here). Returns the
+        scores; ``.attrs["errors"]`` lists the results a judge could not score."""
+        return _score(self._api, rows, scorer, name)
+
+    def scores(
+        self, conversation: Any = None, scorer: str | None = None, everyone: bool = False
+    ) -> pd.DataFrame:
+        """The scores of your results (``everyone=True``: everyone's, admins)."""
+        params = self._result_params(conversation, None, None, None, everyone)
+        if scorer is not None:
+            params["scorer"] = scorer
+        return scores_frame(self._api, params)
 
     def leaderboard(
         self,

@@ -18,11 +18,13 @@ from .security.tokens import TokenService
 from .services.auth import AuthService
 from .services.conversations import ConversationService
 from .services.fanout import FanOut
+from .services.judge import JudgeService
 from .services.leaderboard import LeaderboardService
 from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
 from .services.results import ResultService
+from .services.scoring import ScoreService
 from .services.stats import StatsService
 from .services.votes import VoteService
 from .store import migrate
@@ -48,6 +50,7 @@ class Runtime:
     lease: ProcessLease
     votes: VoteService
     leaderboard: LeaderboardService
+    scores: ScoreService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -80,6 +83,7 @@ class Runtime:
             model_concurrency=settings.model_concurrency,
             runner=lease.id,
         )
+        conversations = ConversationService(db, fanout, log_content=settings.log_content)
         return cls(
             settings=settings,
             db=db,
@@ -87,12 +91,13 @@ class Runtime:
             provider=provider,
             models=models,
             fanout=fanout,
-            conversations=ConversationService(db, fanout, log_content=settings.log_content),
+            conversations=conversations,
             results=ResultService(db),
             stats=StatsService(db),
             lease=lease,
             votes=VoteService(db),
             leaderboard=LeaderboardService(db),
+            scores=ScoreService(db, JudgeService(db, conversations, fanout)),
         )
 
     async def start(self, local_url: str) -> None:

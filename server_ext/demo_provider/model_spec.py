@@ -12,6 +12,9 @@ The name is a preset or any name, optionally followed by options after semicolon
 ``retry_after``  seconds a 429 asks the client to wait
 ``key``          the API key the ``auth`` fault accepts (setting it turns the check on)
 ``tokens``       the reply is exactly this many tokens long (benchmarks; at most 100,000)
+``judge``        grade like an LLM judge: the reply is JSON ``{"score", "rationale"}``
+                 about the ``<reply>`` block of the last user message (see
+                 ``replies.judge_reply``)
 
 An unknown option or a bad value is refused with a 400, so that a typo in a test shows.
 """
@@ -66,6 +69,7 @@ class ModelSpec:
     retry_after: float
     key: str | None
     tokens: int | None
+    judge: bool = False
 
     @property
     def checks_key(self) -> bool:
@@ -102,6 +106,7 @@ def parse_model(model: str, header_fault: str | None = None) -> ModelSpec:
         "retry_after",
         "key",
         "tokens",
+        "judge",
     }
     if unknown:
         raise ModelSpecError(f"unknown model option {sorted(unknown)[0]!r}")
@@ -129,4 +134,5 @@ def parse_model(model: str, header_fault: str | None = None) -> ModelSpec:
         retry_after=_number("retry_after", options.get("retry_after", "1"), integer=False),
         key=options.get("key") or None,
         tokens=int(_number("tokens", tokens, integer=True)) if tokens else None,
+        judge=options.get("judge", "0") in {"", "1", "true", "yes"},
     )

@@ -203,7 +203,13 @@ def _refuse_busy(conn: Any, window_ids: list[int]) -> None:
 
 
 def _store_turn(
-    conn: Any, plan: TurnPlan, user_id: int, content: str, at: dt.datetime, runner: str | None
+    conn: Any,
+    plan: TurnPlan,
+    user_id: int,
+    content: str,
+    at: dt.datetime,
+    runner: str | None,
+    source: str = "board",
 ) -> tuple[int, dict[int, tuple[int, int]]]:
     """Write the turn's rows, run by process ``runner``; a window taken meanwhile by
     another turn (of any process: the check reads the database) refuses it."""
@@ -218,6 +224,7 @@ def _store_turn(
         targets=[plan.windows[w] for w in plan.targets],
         runner=runner,
         at=at,
+        source=source,
     )
     return turn_id, {w: (i["result_id"], i["message_id"]) for w, i in ids.items()}
 
@@ -352,8 +359,11 @@ class ConversationService:
 
     # -- turns --------------------------------------------------------------------------
 
-    async def send(self, user: AuthUser, conversation_id: int, body: dict[str, Any]) -> dict:
-        """Start a turn and store it. Nothing is stored when the request is refused.
+    async def send(
+        self, user: AuthUser, conversation_id: int, body: dict[str, Any], *, source: str = "board"
+    ) -> dict:
+        """Start a turn and store it, its results marked as coming from ``source``
+        (DESIGN §11). Nothing is stored when the request is refused.
 
         The upstream calls start as soon as the turn is known to be valid, while its rows
         are written: the write then costs the first token nothing. Should the write fail
@@ -368,7 +378,7 @@ class ConversationService:
         self.fanout.begin(runs)
         try:
             turn_id, ids = await self.db.write(
-                _store_turn, plan, user.id, content, sent_at, self.fanout.runner
+                _store_turn, plan, user.id, content, sent_at, self.fanout.runner, source
             )
         except BaseException:
             self.fanout.abandon(runs)
