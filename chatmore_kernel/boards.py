@@ -103,6 +103,7 @@ def open_board(
     title: str | None,
     height: int,
     transport: str,
+    blind: bool = False,
 ) -> Board:
     if conversation is not None:
         if models is not None or windows is not None:
@@ -122,4 +123,5 @@ def open_board(
         title=title if title is not None else stored.get("title") or "",
         height=height,
         transport=transport,
+        blind=blind,
     )

@@ -33,7 +33,7 @@ def turn_id_of(turn: Any) -> int:
     return turn
 
 
-def _turn_rows(api: ApiClient, turn_id: int) -> pd.DataFrame:
+def turn_rows(api: ApiClient, turn_id: int) -> pd.DataFrame:
     conversation = api.get(f"api/turns/{turn_id}")["conversation_id"]
     rows = results_frame(api, {"conversation_id": conversation}, text=False)
     return rows[rows["turn_id"] == turn_id]
@@ -45,7 +45,7 @@ def _result_id(api: ApiClient, turn_id: int, winner: Any) -> int:
         raise TypeError("winner must be a result id, a window or model name, 'tie' or 'all_bad'")
     if isinstance(winner, int):
         return winner
-    rows = _turn_rows(api, turn_id)
+    rows = turn_rows(api, turn_id)
     for column in ("window", "model"):
         found = rows[rows[column].astype("string") == winner]
         if len(found) == 1:

@@ -292,12 +292,15 @@ class Session:
         title: str | None = None,
         height: int = 520,
         transport: str = "auto",
+        blind: bool = False,
     ) -> Any:
         """A board widget: one column per model (``models``) or per window (``windows``:
         ``{"model": name|id, "name", "params", "system_prompt"}``), in a new
         conversation; or ``conversation=<id>`` to reopen one with its history.
         ``transport="relay"`` streams through the kernel instead of straight from the
-        server (for front ends that cannot reach it)."""
+        server (for front ends that cannot reach it). ``blind=True`` hides the models'
+        names and shuffles the columns until you vote (``board.vote(...)`` or the vote
+        bar under the columns)."""
         return open_board(
             self._api,
             models=models,
@@ -306,4 +309,5 @@ class Session:
             title=title,
             height=height,
             transport=transport,
+            blind=blind,
         )
