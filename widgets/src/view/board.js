@@ -9,6 +9,7 @@ import { renderMarkdown } from "../render/markdown.js";
 import { ColumnView } from "./column.js";
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
+import { mountVoteBar } from "./votebar.js";
 
 /**
  * @param {{el: HTMLElement, model: import("@anywidget/types").AnyModel,
@@ -51,12 +52,14 @@ export function mountBoard({ el, model, controller }) {
     className: "cm-shared-composer",
     onSend: (text) => controller.send(text, null),
   });
+  const voteBar = mountVoteBar({ model, controller });
   const root = h(
     "div",
     { class: "chatmore-board", dataset: { testid: "chatmore-board" } },
     h("div", { class: "cm-toolbar" }, title, stopAll),
     notice,
     grid,
+    voteBar.el,
     composer.el,
   );
 
@@ -123,6 +126,7 @@ export function mountBoard({ el, model, controller }) {
 
   return () => {
     unsubscribe();
+    voteBar.dispose();
     scheduler.cancel();
     model.off("change:height", onLayout);
     model.off("change:title", onLayout);
