@@ -93,23 +93,29 @@ def bradley_terry(
     index = {name: i for i, name in enumerate(names)}
     k = len(names)
 
-    # The distinct (a, b, share) kinds of pair, how often each occurred, and each kind's
-    # contribution to the k × k matrix of wins (row beat column).
+    # The distinct (a, b, share) kinds of pair and how often each occurred; a kind adds
+    # its share to cell (a, b) of the k × k matrix of wins and the rest to (b, a).
     kinds = Counter((index[a], index[b], float(s)) for a, b, s in pairs)
-    keys = list(kinds)
-    counts = np.array([kinds[key] for key in keys], dtype=np.float64)
-    effect = np.zeros((len(keys), k * k))
-    for t, (a, b, share) in enumerate(keys):
-        effect[t, a * k + b] += share
-        effect[t, b * k + a] += 1 - share
+    keys = np.array(list(kinds), dtype=np.float64).reshape(-1, 3)
+    counts = np.array(list(kinds.values()), dtype=np.float64)
+    first, second = keys[:, 0].astype(np.int64), keys[:, 1].astype(np.int64)
+    cells = np.concatenate([first * k + second, second * k + first])
+    shares = np.concatenate([keys[:, 2], 1 - keys[:, 2]])
+
+    def wins(sampled: np.ndarray) -> np.ndarray:
+        """The wins matrices of samples (rows: how often each kind was drawn)."""
+        rows = sampled.shape[0]
+        flat = (np.arange(rows)[:, None] * k * k + cells[None, :]).ravel()
+        weights = (np.concatenate([sampled, sampled], axis=1) * shares[None, :]).ravel()
+        return np.bincount(flat, weights=weights, minlength=rows * k * k).reshape(rows, k, k)
 
     ref = index[reference]
-    point = _anchored(_fit((counts @ effect).reshape(1, k, k), prior), ref)[0]
+    point = _anchored(_fit(wins(counts[None, :]), prior), ref)[0]
     low = high = point
     if rounds > 0:
         rng = np.random.default_rng(seed)
         sampled = rng.multinomial(int(counts.sum()), counts / counts.sum(), size=rounds)
-        boot = _anchored(_fit((sampled @ effect).reshape(rounds, k, k), prior), ref)
+        boot = _anchored(_fit(wins(sampled.astype(np.float64)), prior), ref)
         low, high = np.quantile(boot, [0.025, 0.975], axis=0)
     in_pairs = Counter(n for a, b, _ in pairs for n in (a, b))
     return {
