@@ -20,7 +20,8 @@ def test_a_blind_board_hides_the_models_until_the_vote(
         {"model": demo_models.swift, "params": {"temperature": 0.3}},
         {"model": demo_models.scholar, "system_prompt": "Be brief."},
     ]
-    board = user.board(windows=windows, blind=True, title="Which is better?")
+    board = user.board(windows=windows, blind=True)
+    assert board.title == "Blind comparison"  # the default title would name the models
     created = sorted(w["id"] for w in board._hidden_windows)
     shown = [w["id"] for w in board.windows]
     assert shown == sorted(shown, reverse=True) and sorted(shown) == created  # shuffled
