@@ -33,7 +33,7 @@ from .auth import AuthUser
 from .judge import JudgeService
 from .query_args import parse_id
 from .scorers import MAX_RATIONALE, MAX_REGEX_INPUT, NAME, Scorer, Verdict, check, parse_scorer
-from .votes import scope_user
+from .votes import refuse_unknown, scope_user
 
 MAX_RESULTS = 1_000
 MAX_POSTED = 10_000
@@ -200,6 +200,7 @@ class ScoreService:
         return {"scores": await self._save(user, rows)}
 
     async def list(self, user: AuthUser, args: dict[str, str]) -> dict[str, Any]:
+        refuse_unknown(args, {"result_id", "scorer", "conversation_id", "after_id", "scope"})
         raw_ids = [v for v in (args.get("result_id") or "").split(",") if v.strip()]
         result_ids = tuple(parse_id({"result_id": v}, "result_id") or 0 for v in raw_ids)
         scorer = (args.get("scorer") or "").strip() or None

@@ -25,6 +25,7 @@ from .auth import AuthUser
 from .query_args import parse_id, parse_range
 
 FIELDS = {"turn_id", "winner", "result_ids", "blind"}
+LIST_PARAMETERS = {"turn_id", "conversation_id", "from", "to", "scope"}
 PLAIN_OUTCOMES = ("tie", "all_bad")
 MAX_LIST = 10_000
 
@@ -94,14 +95,13 @@ class VoteService:
         winner = body.get("winner")
         if winner in PLAIN_OUTCOMES:
             outcome, winner_id = winner, None
+        elif isinstance(winner, int) and not isinstance(winner, bool) and winner in compared:
+            outcome, winner_id = "best", winner
         else:
-            winner_id = _positive_id(winner, "winner") if not isinstance(winner, str) else 0
-            if winner_id not in compared:
-                raise validation(
-                    'winner must be one of the compared result ids, "tie" or "all_bad"',
-                    field="winner",
-                )
-            outcome = "best"
+            raise validation(
+                'winner must be one of the compared result ids, "tie" or "all_bad"',
+                field="winner",
+            )
         return store.save_vote(
             conn,
             user_id=user_id,
@@ -136,6 +136,7 @@ class VoteService:
 
     async def list(self, user: AuthUser, args: dict[str, str]) -> dict[str, Any]:
         """The caller's votes (``scope=all``: everyone's, admins), oldest first."""
+        refuse_unknown(args, LIST_PARAMETERS)
         which = store.VoteFilter(
             user_id=scope_user(user, args),
             turn_id=parse_id(args, "turn_id"),
@@ -155,3 +156,9 @@ def scope_user(user: AuthUser, args: dict[str, str]) -> int | None:
     if scope == "all" and not user.is_admin:
         raise ChatMoreError("FORBIDDEN", "only admins read everyone's")
     return None if scope == "all" else user.id
+
+
+def refuse_unknown(args: dict[str, str], known: set[str]) -> None:
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise validation(f"unknown parameter {unknown[0]!r}", field=unknown[0])

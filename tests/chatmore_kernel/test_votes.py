@@ -63,6 +63,11 @@ def test_votes_over_the_http_api(accounts: Accounts, demo_models: DemoModels) ->
     assert deleted.status_code == 204
     assert client.get(f"api/votes/{vote['id']}").status_code == 404
     assert client.get("api/votes").json()["votes"] == []
+    for bad in ("colour=red", "turn_id=x", "from=yesterday", "scope=everyone"):
+        answer = client.get(f"api/votes?{bad}")
+        assert answer.status_code == 400, bad
+        assert answer.json()["error"]["code"] == "VALIDATION_FAILED"
+    assert client.get("api/scores?colour=red").status_code == 400
 
 
 @pytest.mark.parametrize(
