@@ -166,7 +166,7 @@ def test_a_blind_round_and_the_leaderboard(dashboard: DashboardServer) -> None:
         # A blind comparison: letters for names, until the vote.
         for model in models:
             page.get_by_label(model).check()
-        page.get_by_label("Blind: hide the names until I vote").check()
+        page.get_by_label("Blind: hide the models until I vote").check()
         page.get_by_role("button", name="New comparison").click()
         columns = page.locator("[data-testid=column]")
         columns.nth(1).wait_for()
