@@ -26,6 +26,7 @@ import inspect
 import threading
 from typing import Any
 
+from . import scorers
 from .errors import ChatMoreError
 from .sessions import Session
 
@@ -48,6 +49,7 @@ __all__ = [
     "export",
     "fill_template",
     "import_conversation",
+    "leaderboard",
     "logout",
     "me",
     "model",
@@ -57,6 +59,9 @@ __all__ = [
     "revoke_api_key",
     "revoke_share",
     "run",
+    "score",
+    "scorers",
+    "scores",
     "search",
     "session",
     "share",
@@ -66,6 +71,8 @@ __all__ = [
     "test_model",
     "turns",
     "update_model",
+    "vote",
+    "votes",
 ]
 
 _default: Session | None = None
@@ -160,3 +167,8 @@ experiment = _delegate("experiment")
 create_api_key = _delegate("create_api_key")
 api_keys = _delegate("api_keys")
 revoke_api_key = _delegate("revoke_api_key")
+vote = _delegate("vote")
+leaderboard = _delegate("leaderboard")
+score = _delegate("score")
+scores = _delegate("scores")
+votes = _delegate("votes")

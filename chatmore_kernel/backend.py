@@ -69,3 +69,25 @@ class ServerBackend:
             if (exc.status is not None and exc.status < 500) or exc.code == "SESSION_CLOSED":
                 raise _board_error(exc) from None
             raise
+
+    def vote(
+        self, turn_id: int, winner: int | str, window_ids: list[int], blind: bool
+    ) -> dict[str, Any]:
+        """Vote on a turn: ``winner`` a window id, "tie" or "all_bad"; the turn's results
+        compared in the order of ``window_ids`` (the columns as shown)."""
+        from .judging import turn_rows
+
+        try:
+            rows = turn_rows(self._api, turn_id)
+            result_of = dict(zip(rows["window_id"], rows["result_id"], strict=True))
+            if isinstance(winner, int) and winner not in result_of:
+                raise BoardError("VALIDATION_FAILED", f"window {winner} has no reply to this turn")
+            body = {
+                "turn_id": turn_id,
+                "winner": int(result_of[winner]) if isinstance(winner, int) else winner,
+                "result_ids": [int(result_of[w]) for w in window_ids if w in result_of],
+                "blind": blind,
+            }
+            return self._api.post("api/votes", body)
+        except ChatMoreError as exc:
+            raise _board_error(exc) from None

@@ -19,6 +19,7 @@ from .http import ApiClient
 
 HISTORY_PAGE = 500  # the server's largest page of messages
 TITLE_CHARS = 80
+BLIND_TITLE = "Blind comparison"
 
 
 def default_title(windows: list[dict[str, Any]], names: Mapping[int, str]) -> str:
@@ -104,6 +105,7 @@ def open_board(
     title: str | None,
     height: int,
     transport: str,
+    blind: bool = False,
 ) -> Board:
     if conversation is not None:
         if models is not None or windows is not None:
@@ -113,7 +115,9 @@ def open_board(
     else:
         specs = window_specs(api, models=models, windows=windows)
         names = {m["id"]: m["name"] for m in api.get("api/models")["models"]}
-        stored = create_conversation(api, specs, title or default_title(specs, names))
+        # A blind board's title must not name its models.
+        fallback = BLIND_TITLE if blind else default_title(specs, names)
+        stored = create_conversation(api, specs, title or fallback)
         history = {}
     return Board(
         ServerBackend(api, stored["id"]),
@@ -123,4 +127,5 @@ def open_board(
         title=title if title is not None else stored.get("title") or "",
         height=height,
         transport=transport,
+        blind=blind,
     )

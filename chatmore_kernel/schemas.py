@@ -58,7 +58,6 @@ RESULTS: Schema = (
     Column("prompt", "str"),
     Column("reply", "str"),
     Column("status", "cat", STATUSES),
-    Column("source", "cat", SOURCES),
     Column("error_code", "cat"),
     Column("error_message", "str"),
     Column("finish_reason", "cat"),
@@ -164,4 +163,57 @@ SHARES: Schema = (
     Column("created_at", "time"),
     Column("expires_at", "time"),
     Column("revoked_at", "time"),
+)
+
+# GET api/votes (server_ext/services/votes.py).
+VOTES: Schema = (
+    Column("vote_id", "id"),
+    Column("turn_id", "id"),
+    Column("conversation_id", "id"),
+    Column("user_id", "id"),
+    Column("outcome", "cat", ("best", "tie", "all_bad")),
+    Column("winner_result_id", "int"),
+    Column("result_ids", "obj"),
+    Column("loser_result_ids", "obj"),
+    Column("blind", "bool"),
+    Column("created_at", "time"),
+    Column("updated_at", "time"),
+)
+
+# GET api/leaderboard (server_ext/services/leaderboard.py); each scorer's mean score
+# follows as a float column ``score_<scorer>``.
+LEADERBOARD: Schema = (
+    Column("group", "str"),
+    Column("model", "cat"),
+    Column("params", "obj"),
+    Column("rating", "float"),
+    Column("rating_low", "float"),
+    Column("rating_high", "float"),
+    Column("votes", "int"),
+    Column("pairs", "int"),
+    Column("calls", "int"),
+    Column("succeeded", "int"),
+    Column("failed", "int"),
+    Column("cancelled", "int"),
+    Column("success_rate", "float"),
+    Column("latency_ms_p50", "float"),
+    Column("latency_ms_p95", "float"),
+    Column("ttft_ms_p50", "float"),
+    Column("ttft_ms_p95", "float"),
+    Column("output_tokens_per_s", "float"),
+    Column("cost_per_1k", "float"),
+)
+
+# GET api/scores (server_ext/services/scoring.py).
+SCORES: Schema = (
+    Column("score_id", "id"),
+    Column("result_id", "id"),
+    Column("turn_id", "id"),
+    Column("scorer", "cat"),
+    Column("value", "float"),
+    Column("passed", "bool"),
+    Column("rationale", "str"),
+    Column("judge_result_id", "int"),
+    Column("created_at", "time"),
+    Column("updated_at", "time"),
 )

@@ -28,6 +28,9 @@ from .experiments import (
 from .experiments import start as start_experiment
 from .frames import frame_from_records
 from .http import ApiClient
+from .judging import leaderboard_frame, scores_frame, votes_frame, with_scores
+from .judging import score as _score
+from .judging import vote as _vote
 from .query import TimeLike, id_param, iso_time
 from .result_frames import results_frame, turns_frame
 from .schemas import SHARES
@@ -233,12 +236,18 @@ class Session:
         until: TimeLike = None,
         text: bool = True,
         everyone: bool = False,
+        scores: bool = False,
     ) -> pd.DataFrame:
         """One row per turn × window: the model, its params, the prompt and reply (unless
-        ``text=False``), status, tokens, TTFT, latency and times. ``since`` is inclusive,
-        ``until`` exclusive; ``everyone=True`` (admins) reads every user's."""
+        ``text=False``), status, source, tokens, TTFT, latency and times. ``since`` is
+        inclusive, ``until`` exclusive; ``everyone=True`` (admins) reads every user's;
+        ``scores=True`` adds a ``score_<scorer>`` column per scorer."""
         params = self._result_params(conversation, model, since, until, everyone)
-        return results_frame(self._api, params, text=text)
+        rows = results_frame(self._api, params, text=text)
+        if scores:
+            scope = {k: v for k, v in params.items() if k in ("conversation_id", "scope")}
+            rows = with_scores(rows, scores_frame(self._api, scope))
+        return rows
 
     def turns(
         self,
@@ -330,6 +339,74 @@ class Session:
         :meth:`board` or :meth:`ask`."""
         return fill_template(self._api, template, variables)
 
+    # -- judging -------------------------------------------------------------------------
+
+    def vote(
+        self,
+        turn: Any,
+        winner: int | str,
+        result_ids: Iterable[int] | None = None,
+        blind: bool = False,
+    ) -> dict[str, Any]:
+        """Judge one of your turns (its id, or the frame :meth:`ask` returned):
+        ``winner`` is the best result (a ``result_id``, or its window's or model's name),
+        ``"tie"`` or ``"all_bad"``. ``result_ids`` are the results compared (default: all
+        the turn's). Voting again on the turn changes your vote."""
+        return _vote(self._api, turn, winner, result_ids, blind)
+
+    def votes(
+        self,
+        conversation: Any = None,
+        since: TimeLike = None,
+        until: TimeLike = None,
+        everyone: bool = False,
+    ) -> pd.DataFrame:
+        """Your votes, oldest first (``everyone=True``: every user's, admins)."""
+        params = self._result_params(conversation, None, since, until, everyone)
+        return votes_frame(self._api, params)
+
+    def score(self, rows: pd.DataFrame, scorer: Any, name: str | None = None) -> pd.DataFrame:
+        """Score the results in ``rows`` (a :meth:`results` frame) and store the scores:
+        ``scorer`` is a spec from ``chatmore_kernel.scorers`` (run by the server; an LLM
+        judge's calls are recorded with source "judge") or a function of a row returning
+        a number in [0, 1], a bool, or ``(value, rationale)`` (run here). Returns the
+        scores; ``.attrs["errors"]`` lists the results a judge could not score."""
+        return _score(self._api, rows, scorer, name)
+
+    def scores(
+        self, conversation: Any = None, scorer: str | None = None, everyone: bool = False
+    ) -> pd.DataFrame:
+        """The scores of your results (``everyone=True``: everyone's, admins)."""
+        params = self._result_params(conversation, None, None, None, everyone)
+        if scorer is not None:
+            params["scorer"] = scorer
+        return scores_frame(self._api, params)
+
+    def leaderboard(
+        self,
+        since: TimeLike = None,
+        until: TimeLike = None,
+        source: str | Iterable[str] | None = None,
+        by: str = "model",
+        reference: str | None = None,
+        rounds: int | None = None,
+        everyone: bool = False,
+        user_id: int | None = None,
+    ) -> pd.DataFrame:
+        """Per model (``by="model_params"``: per model and params), best first: the
+        Bradley–Terry rating from your votes with its 95% bootstrap interval (``rounds``
+        samples) and vote count, anchored at 1000 at ``reference`` (default: the most
+        compared); success rate, latency and TTFT p50/p95, output tokens/s, cost per
+        1,000 replies, and each scorer's mean as ``score_<name>``. Filters: ``since``
+        (inclusive), ``until`` (exclusive), ``source`` ("board", "ask", "gateway",
+        "experiment", "judge", or several); admins may read ``everyone=True`` or one
+        ``user_id``."""
+        params = self._result_params(None, None, since, until, everyone)
+        if source is not None:
+            params["source"] = source if isinstance(source, str) else ",".join(source)
+        params.update({"by": by, "reference": reference, "rounds": rounds, "user_id": user_id})
+        return leaderboard_frame(self._api, {k: v for k, v in params.items() if v is not None})
+
     # -- turns ---------------------------------------------------------------------------
 
     def ask(
@@ -353,12 +430,15 @@ class Session:
         title: str | None = None,
         height: int = 520,
         transport: str = "auto",
+        blind: bool = False,
     ) -> Any:
         """A board widget: one column per model (``models``) or per window (``windows``:
         ``{"model": name|id, "name", "params", "system_prompt"}``), in a new
         conversation; or ``conversation=<id>`` to reopen one with its history.
         ``transport="relay"`` streams through the kernel instead of straight from the
-        server (for front ends that cannot reach it)."""
+        server (for front ends that cannot reach it). ``blind=True`` hides the models'
+        names and shuffles the columns until you vote (``board.vote(...)`` or the vote
+        bar under the columns)."""
         return open_board(
             self._api,
             models=models,
@@ -367,6 +447,7 @@ class Session:
             title=title,
             height=height,
             transport=transport,
+            blind=blind,
         )
 
     # -- experiments -----------------------------------------------------------------------

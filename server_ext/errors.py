@@ -60,6 +60,11 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     # conversations and turns
     "CONVERSATION_NOT_FOUND": ErrorSpec(404, "no such conversation"),
     "TURN_NOT_FOUND": ErrorSpec(404, "no such turn"),
+    "VOTE_NOT_FOUND": ErrorSpec(404, "no such vote"),
+    "RESULT_NOT_FOUND": ErrorSpec(404, "no such result"),
+    "SCORER_FAILED": ErrorSpec(
+        422, "the scorer could not score (a regex ran past its time limit, say)"
+    ),
     "WINDOW_BUSY": ErrorSpec(409, "a window still has a reply streaming"),
     "CANCELLED": ErrorSpec(499, "the reply was cancelled"),
     "INTERRUPTED": ErrorSpec(500, "the server stopped while the reply was streaming"),

@@ -24,6 +24,8 @@ from .services.experiment_runner import ExperimentRunner
 from .services.experiments import ExperimentService
 from .services.fanout import FanOut
 from .services.gateway import GatewayService
+from .services.judge import JudgeService
+from .services.leaderboard import LeaderboardService
 from .services.models import ModelService
 from .services.process_lease import ProcessLease
 from .services.provider_client import ProviderClient
@@ -31,11 +33,13 @@ from .services.provider_passthrough import PassthroughClient
 from .services.quotas import QuotaService
 from .services.rate_limits import RateLimiter
 from .services.results import ResultService
+from .services.scoring import ScoreService
 from .services.search import SearchService
 from .services.sharing import SharingService
 from .services.stats import StatsService
 from .services.templates import TemplateService
 from .services.transfer import TransferService
+from .services.votes import VoteService
 from .store import migrate, usage_days
 from .store.db import Database
 
@@ -66,6 +70,9 @@ class Runtime:
     sharing: SharingService
     templates: TemplateService
     quotas: QuotaService
+    votes: VoteService
+    leaderboard: LeaderboardService
+    scores: ScoreService
     # The URL this server answers on, as the kernels on this machine reach it; set by the
     # host once it listens.
     local_url: str = ""
@@ -108,6 +115,9 @@ class Runtime:
         )
         fanout.circuits = circuits
         quotas = QuotaService(db, settings.quota_monthly_tokens, settings.quota_monthly_cost)
+        conversations = ConversationService(
+            db, fanout, log_content=settings.log_content, limits=limits, quotas=quotas
+        )
         return cls(
             settings=settings,
             db=db,
@@ -115,9 +125,7 @@ class Runtime:
             provider=provider,
             models=models,
             fanout=fanout,
-            conversations=ConversationService(
-                db, fanout, log_content=settings.log_content, limits=limits, quotas=quotas
-            ),
+            conversations=conversations,
             results=ResultService(db),
             stats=StatsService(db),
             lease=lease,
@@ -146,6 +154,9 @@ class Runtime:
             sharing=SharingService(db),
             templates=TemplateService(db),
             quotas=quotas,
+            votes=VoteService(db),
+            leaderboard=LeaderboardService(db),
+            scores=ScoreService(db, JudgeService(db, conversations, fanout)),
         )
 
     async def start(self, local_url: str) -> None:

@@ -22,6 +22,7 @@ import traitlets as t
 
 from ._version import __version__
 from .backend import BoardBackend, BoardError
+from .blind import masked, resolve_winner, shuffled
 from .follow import TurnFollower
 from .history import add_turn, apply_event, normalise_history
 from .protocol import TERMINAL_STATUSES
@@ -106,6 +107,15 @@ class Board(anywidget.AnyWidget):
         "relay; relay: always through the kernel.",
     ).tag(sync=True)
     height = t.Int(520, help="Height of each column, in pixels.").tag(sync=True)
+    blind = t.Bool(
+        False,
+        help="Blind comparison: the columns come shuffled and named Model A, B, … until "
+        "the first vote, then show their models (see widgets/blind.py).",
+    ).tag(sync=True)
+    votes = t.Dict(
+        help="Turn id (a string) → the vote cast on it here: {winner: window id | 'tie' | "
+        "'all_bad', vote_id, blind}.",
+    ).tag(sync=True)
     # The front end shows a warning when its bundle is not of this version (a stale build).
     _chatmore_version = t.Unicode(__version__).tag(sync=True)
 
@@ -124,6 +134,12 @@ class Board(anywidget.AnyWidget):
         if backend is not None and not isinstance(backend, BoardBackend):
             raise TypeError("backend must implement widgets.BoardBackend")
         super().__init__(**kwargs)
+        # A blind board keeps its real windows here until the first vote.
+        self._hidden_windows: list[dict[str, Any]] | None = None
+        if self.blind:
+            order = shuffled(list(self.windows))
+            self._hidden_windows = order
+            self.windows = masked(order)
         self.on_msg(self._on_custom_msg)
 
     # -- validation --------------------------------------------------------------------
@@ -203,6 +219,39 @@ class Board(anywidget.AnyWidget):
         if follower.error is not None:
             raise follower.error
         return True
+
+    def vote(self, winner: Any, turn_id: int | None = None) -> dict[str, Any]:
+        """Vote on a turn (default: the last): ``winner`` is the best column (its window
+        id, its shown name such as "Model A", or its letter), ``"tie"`` or ``"all_bad"``.
+        Voting again changes the vote. A blind board then shows its models' names."""
+        backend = self._require_backend()
+        cast = getattr(backend, "vote", None)
+        if cast is None:
+            raise BoardError("NOT_CONNECTED", "this board's backend does not take votes")
+        turn_id = self._last_turn_id if turn_id is None else turn_id
+        if not _is_id(turn_id):
+            turn_id = self._latest_turn()
+        try:
+            choice = resolve_winner(winner, list(self.windows))
+        except ValueError as exc:
+            raise BoardError("VALIDATION_FAILED", str(exc)) from None
+        was_blind = self._hidden_windows is not None
+        shown = [w["id"] for w in self.windows]
+        stored = cast(turn_id, choice, shown, was_blind)
+        with self._lock:
+            self.votes = {
+                **self.votes,
+                str(turn_id): {"winner": choice, "vote_id": stored.get("id"), "blind": was_blind},
+            }
+            if self._hidden_windows is not None:
+                self.windows, self._hidden_windows = self._hidden_windows, None
+        return stored
+
+    def _latest_turn(self) -> int:
+        turns = [x["turn_id"] for exchanges in self.history.values() for x in exchanges]
+        if not turns:
+            raise BoardError("VALIDATION_FAILED", "there is no turn to vote on yet")
+        return max(turns)
 
     def attach_turn(self, turn_id: int, content: str, window_ids: Iterable[int]) -> None:
         """Show a turn that was started elsewhere (e.g. by the notebook API) on this board.
@@ -313,6 +362,7 @@ class Board(anywidget.AnyWidget):
             "cancel": self._on_cancel,
             "ticket": self._on_ticket,
             "relay": self._on_relay,
+            "vote": self._on_vote,
         }.get(content.get("type"))
         try:
             if handler is None:
@@ -369,6 +419,9 @@ class Board(anywidget.AnyWidget):
                 "ticket": ticket,
             }
         )
+
+    def _on_vote(self, content: Mapping[str, Any]) -> None:
+        self.vote(content.get("winner"), self._turn_id(content))
 
     def _on_relay(self, content: Mapping[str, Any]) -> None:
         turn_id = self._turn_id(content)

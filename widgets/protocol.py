@@ -7,7 +7,7 @@ front end, and a test keeps the two equal.
 from __future__ import annotations
 
 # Custom messages, by their "type".
-FRONT_TO_KERNEL = ("send", "cancel", "ticket", "relay")
+FRONT_TO_KERNEL = ("send", "cancel", "ticket", "relay", "vote")
 KERNEL_TO_FRONT = ("turn", "ticket", "events", "error")
 
 # SSE event names of a turn (DESIGN §8).

@@ -23,7 +23,14 @@ from tornado.iostream import StreamClosedError
 from .model_spec import ModelSpec, ModelSpecError, parse_model
 from .presets import PRESETS
 from .recorder import FirstSeen, Recorder
-from .replies import compose_reply, count_prompt_tokens, extend_to, last_user_text, tokenize
+from .replies import (
+    compose_reply,
+    count_prompt_tokens,
+    extend_to,
+    judge_reply,
+    last_user_text,
+    tokenize,
+)
 from .tools import ToolCall, planned_call, tool_result_reply
 from .wire import DONE, ChunkFormatter, completion, error_body, sse, usage_object
 
@@ -348,6 +355,8 @@ class ChatCompletionsHandler(DemoHandler):
             text = tool_reply
         elif spec.echo:
             text = last_user_text(request.messages)
+        elif spec.judge:
+            text = judge_reply(last_user_text(request.messages))
         else:
             text = compose_reply(
                 request.messages,

@@ -13,6 +13,9 @@ The name is a preset or any name, optionally followed by options after semicolon
 ``key``          the API key the ``auth`` fault accepts (setting it turns the check on)
 ``tokens``       the reply is exactly this many tokens long (benchmarks; at most 100,000)
 ``reasoning``    stream this many ``reasoning_content`` tokens before the reply
+``judge``        grade like an LLM judge: the reply is JSON ``{"score", "rationale"}``
+                 about the ``<reply>`` block of the last user message (see
+                 ``replies.judge_reply``)
 
 A request that offers ``tools`` gets a tool call (``tools.py``).
 
@@ -73,6 +76,7 @@ class ModelSpec:
     key: str | None
     tokens: int | None
     reasoning: int = 0
+    judge: bool = False
 
     @property
     def checks_key(self) -> bool:
@@ -110,6 +114,7 @@ def parse_model(model: str, header_fault: str | None = None) -> ModelSpec:
         "key",
         "tokens",
         "reasoning",
+        "judge",
     }
     if unknown:
         raise ModelSpecError(f"unknown model option {sorted(unknown)[0]!r}")
@@ -138,4 +143,5 @@ def parse_model(model: str, header_fault: str | None = None) -> ModelSpec:
         key=options.get("key") or None,
         tokens=int(_number("tokens", tokens, integer=True)) if tokens else None,
         reasoning=int(_number("reasoning", options.get("reasoning", "0"), integer=True)),
+        judge=options.get("judge", "0") in {"", "1", "true", "yes"},
     )

@@ -296,3 +296,23 @@ def stress_document(tokens: int, *, code_blocks: int = 50, tables: int = 50, see
             section.insert(2, " ".join(prose))
         parts.append("\n\n".join(section))
     return "\n\n".join(parts)
+
+
+def _block(text: str, tag: str) -> str | None:
+    start, end = text.rfind(f"<{tag}>"), text.rfind(f"</{tag}>")
+    return text[start + len(tag) + 2 : end].strip() if 0 <= start < end else None
+
+
+def judge_reply(prompt: str) -> str:
+    """A judge's verdict, deterministic: with a ``<reference>`` block, 1 when the
+    ``<reply>`` contains the reference (ignoring case) and 0 when it does not; without
+    one, the reply's length in words over 100 (at most 1), to two decimals."""
+    reply = _block(prompt, "reply") or ""
+    reference = _block(prompt, "reference")
+    if reference is not None:
+        found = reference.casefold() in reply.casefold()
+        score, why = (1.0, "the reply has the reference") if found else (0.0, "it lacks it")
+    else:
+        words = len(reply.split())
+        score, why = round(min(1.0, words / 100), 2), f"{words} words"
+    return json.dumps({"score": score, "rationale": why})

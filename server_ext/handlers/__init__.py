@@ -13,10 +13,12 @@ from . import (
     conversations,
     experiments,
     gateway,
+    leaderboard,
     models,
     prometheus,
     quotas,
     results,
+    scores,
     search,
     sharing,
     stats,
@@ -24,6 +26,7 @@ from . import (
     templates,
     transfer,
     users,
+    votes,
 )
 from .base import NotFoundHandler
 from .health import HealthHandler
@@ -72,6 +75,11 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         (r"api/experiments/(\d+)/cases", experiments.ExperimentCasesHandler),
         ("api/stats/usage", stats.UsageHandler),
         ("api/search", search.SearchHandler),
+        ("api/votes", votes.VotesHandler),
+        (r"api/votes/(\d+)", votes.VoteHandler),
+        ("api/leaderboard", leaderboard.LeaderboardHandler),
+        ("api/scores", scores.ScoresHandler),
+        ("api/scores/run", scores.ScoreRunHandler),
         ("api/models", models.ModelsHandler),
         (r"api/models/(\d+)", models.ModelHandler),
         (r"api/models/(\d+)/test", models.ModelTestHandler),

@@ -221,6 +221,7 @@ def _store_turn(
     at: dt.datetime,
     runner: str | None,
     limits: RateLimiter | None = None,
+    source: str = "board",
 ) -> tuple[int, dict[int, tuple[int, int]]]:
     """Write the turn's rows, run by process ``runner``; a window taken meanwhile by
     another turn (of any process: the check reads the database), or a rate limit,
@@ -238,6 +239,7 @@ def _store_turn(
         targets=[plan.windows[w] for w in plan.targets],
         runner=runner,
         at=at,
+        source=source,
     )
     return turn_id, {w: (i["result_id"], i["message_id"]) for w, i in ids.items()}
 
@@ -380,8 +382,11 @@ class ConversationService:
 
     # -- turns --------------------------------------------------------------------------
 
-    async def send(self, user: AuthUser, conversation_id: int, body: dict[str, Any]) -> dict:
-        """Start a turn and store it. Nothing is stored when the request is refused.
+    async def send(
+        self, user: AuthUser, conversation_id: int, body: dict[str, Any], *, source: str = "board"
+    ) -> dict:
+        """Start a turn and store it, its results marked as coming from ``source``
+        (DESIGN §11). Nothing is stored when the request is refused.
 
         The upstream calls start as soon as the turn is known to be valid, while its rows
         are written: the write then costs the first token nothing. Should the write fail
@@ -401,7 +406,14 @@ class ConversationService:
             self.fanout.begin(runs)
         try:
             turn_id, ids = await self.db.write(
-                _store_turn, plan, user.id, content, sent_at, self.fanout.runner, self.limits
+                _store_turn,
+                plan,
+                user.id,
+                content,
+                sent_at,
+                self.fanout.runner,
+                self.limits,
+                source,
             )
         except BaseException:
             if early:

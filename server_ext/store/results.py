@@ -48,7 +48,6 @@ ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
     ("window_id", turn_results.c.window_id),
     ("model_id", turn_results.c.model_id),
     ("status", turn_results.c.status),
-    ("source", turn_results.c.source),
     ("error_code", turn_results.c.error_code),
     ("finish_reason", turn_results.c.finish_reason),
     ("prompt_tokens", turn_results.c.prompt_tokens),

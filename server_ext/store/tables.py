@@ -451,3 +451,41 @@ model_circuits = _table(
     Column("probe_until", Timestamp),
     Column("updated_at", Timestamp, nullable=False),
 )
+
+# A user's judgement of one turn (DESIGN §13): the best of its compared results
+# (``winner_result_id``), or a tie, or all bad. ``result_ids`` are the results compared,
+# in the order shown; those other than the winner lost. One per user and turn, changed
+# in place by its author.
+votes = _table(
+    "votes",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("turn_id", Id, _ref("turns.id"), nullable=False),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("outcome", String(16), nullable=False),  # best | tie | all_bad
+    Column("winner_result_id", Id, _ref("turn_results.id")),
+    Column("result_ids", JSON, nullable=False),
+    Column("blind", Boolean, nullable=False, server_default="0"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("turn_id", "user_id"),
+    Index(None, "user_id", "created_at"),
+)
+
+# One scorer's verdict on one result (DESIGN §13): a value in [0, 1] (a pass is 1, a
+# fail 0, ``passed`` then set), an optional rationale, and for an LLM judge the result of
+# its own call. Scoring a result again with the same scorer replaces its score.
+scores = _table(
+    "scores",
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("result_id", Id, _ref("turn_results.id"), nullable=False),
+    Column("user_id", Id, _ref("users.id"), nullable=False),
+    Column("scorer", String(100), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("passed", Boolean),
+    Column("rationale", Text),
+    Column("judge_result_id", Id, _ref("turn_results.id", ondelete="SET NULL")),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("result_id", "scorer"),
+    Index(None, "user_id", "scorer"),
+)

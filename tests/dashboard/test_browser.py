@@ -214,3 +214,64 @@ def test_a_visitor_makes_and_revokes_an_api_key(dashboard: DashboardServer) -> N
         page.get_by_role("button", name="Revoke").click()
         page.get_by_text(f"…{key[-4:]} · revoked").wait_for()
         assert v.remote_requests() == []
+
+
+def test_a_blind_round_and_the_leaderboard(dashboard: DashboardServer) -> None:
+    email = unique_email("judge")
+    dashboard.create_user(email, PASSWORD)
+    models = ["Demo Scholar", "Demo Swift"]
+    with visit(dashboard.url) as v:
+        page = v.page
+        page.set_default_timeout(TIMEOUT)
+        page.get_by_role("button", name="Sign in").wait_for()
+        sign_in(v, email, PASSWORD)
+        page.get_by_text(f"Signed in as {email}").wait_for()
+
+        # A blind comparison: letters for names, until the vote.
+        for model in models:
+            page.get_by_label(model).check()
+        page.get_by_label("Blind: hide the models until I vote").check()
+        page.get_by_role("button", name="New comparison").click()
+        columns = page.locator("[data-testid=column]")
+        columns.nth(1).wait_for()
+        names = page.locator("[data-testid=column-name]")
+        assert names.all_inner_texts() == ["Model A", "Model B"]
+        board = page.locator("[data-testid=chatmore-board]")
+        assert not any(model in board.inner_text() for model in models)
+        page.locator("[data-testid=shared-input]").fill("Which sort is stable?")
+        page.locator("[data-testid=send-button]").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=column]')]"
+            ".every(c => c.dataset.status === 'succeeded')"
+        )
+        bar = page.locator("[data-testid=vote-bar]")
+        bar.wait_for(state="visible")
+        options = bar.locator("[data-testid=vote-option]")
+        assert options.all_inner_texts() == [
+            "Model A is better",
+            "Model B is better",
+            "Tie",
+            "Both bad",
+        ]
+        v.screenshot("5-blind")
+        options.first.click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=column-name]')]"
+            ".every(n => n.textContent.startsWith('Demo '))"
+        )
+        winner = names.first.inner_text()
+        assert sorted(names.all_inner_texts()) == models
+        v.screenshot("6-voted")
+
+        # The leaderboard: the winner rated above the reference, two Pareto charts.
+        page.get_by_role("tab", name="Leaderboard").click()
+        page.get_by_text(re.compile(r"^Ratings: 1000 is Demo ")).wait_for()
+        table = page.locator("table.dataframe").last.inner_text()
+        assert all(model in table for model in models)
+        first_row = page.locator("table.dataframe").last.locator("tbody tr").first
+        assert first_row.locator("td").first.inner_text() == winner  # best first
+        charts = page.locator(".widget-image")
+        charts.nth(1).wait_for()
+        assert charts.count() == 2
+        v.screenshot("7-leaderboard")
+        assert v.remote_requests() == []

@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 from tests.notebooks.conftest import NOTEBOOKS, QuickStart
 
-OURS = ("workbench.ipynb", "analysis.ipynb", "experiments.ipynb")
+OURS = ("workbench.ipynb", "analysis.ipynb", "experiments.ipynb", "judging.ipynb")
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
 

@@ -1,7 +1,7 @@
 // The board's vocabulary, mirrored from widgets/protocol.py (a test keeps them equal).
 
 /** Custom message types, front end → kernel and kernel → front end. */
-export const FRONT_TO_KERNEL = ["send", "cancel", "ticket", "relay"];
+export const FRONT_TO_KERNEL = ["send", "cancel", "ticket", "relay", "vote"];
 export const KERNEL_TO_FRONT = ["turn", "ticket", "events", "error"];
 
 /** SSE event names of a turn (DESIGN §8). */

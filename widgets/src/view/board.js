@@ -15,6 +15,7 @@ import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
 import { markDrawn } from "./probe.js";
 import { watchVisibility } from "./visibility.js";
+import { mountVoteBar } from "./votebar.js";
 
 /** Drawing replies stops for this frame once it took this long (at least one is drawn). */
 const FRAME_BUDGET_MS = 6;
@@ -67,12 +68,14 @@ export function mountBoard({ el, model, controller }) {
     className: "cm-shared-composer",
     onSend: (text) => controller.send(text, null),
   });
+  const voteBar = mountVoteBar({ model, controller });
   const root = h(
     "div",
     { class: "chatmore-board", dataset: { testid: "chatmore-board" } },
     h("div", { class: "cm-toolbar" }, title, stopAll),
     notice,
     grid,
+    voteBar.el,
     composer.el,
   );
 
@@ -159,6 +162,7 @@ export function mountBoard({ el, model, controller }) {
 
   return () => {
     unsubscribe();
+    voteBar.dispose();
     scheduler.cancel();
     visibility.reset();
     checks.clear();
