@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0009
+-- Alembic revision: 0010
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -368,5 +368,44 @@ CREATE TABLE experiment_turns (
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE INDEX ix_experiment_turns_experiment_id_case_id ON experiment_turns (experiment_id, case_id);
+
+CREATE TABLE scores (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	result_id BIGINT NOT NULL,
+	user_id BIGINT NOT NULL,
+	scorer VARCHAR(100) NOT NULL,
+	value DOUBLE NOT NULL,
+	passed BOOL,
+	rationale TEXT,
+	judge_result_id BIGINT,
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_scores PRIMARY KEY (id),
+	CONSTRAINT uq_scores_result_id_scorer UNIQUE (result_id, scorer),
+	CONSTRAINT fk_scores_result_id_turn_results FOREIGN KEY(result_id) REFERENCES turn_results (id) ON DELETE CASCADE,
+	CONSTRAINT fk_scores_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT fk_scores_judge_result_id_turn_results FOREIGN KEY(judge_result_id) REFERENCES turn_results (id) ON DELETE SET NULL
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_scores_user_id_scorer ON scores (user_id, scorer);
+
+CREATE TABLE votes (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	turn_id BIGINT NOT NULL,
+	user_id BIGINT NOT NULL,
+	outcome VARCHAR(16) NOT NULL,
+	winner_result_id BIGINT,
+	result_ids JSON NOT NULL,
+	blind BOOL NOT NULL DEFAULT '0',
+	created_at DATETIME(6) NOT NULL,
+	updated_at DATETIME(6) NOT NULL,
+	CONSTRAINT pk_votes PRIMARY KEY (id),
+	CONSTRAINT uq_votes_turn_id_user_id UNIQUE (turn_id, user_id),
+	CONSTRAINT fk_votes_turn_id_turns FOREIGN KEY(turn_id) REFERENCES turns (id) ON DELETE CASCADE,
+	CONSTRAINT fk_votes_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT fk_votes_winner_result_id_turn_results FOREIGN KEY(winner_result_id) REFERENCES turn_results (id) ON DELETE CASCADE
+)ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE INDEX ix_votes_user_id_created_at ON votes (user_id, created_at);
 
 CREATE FULLTEXT INDEX ix_messages_content_fulltext ON messages (content);
