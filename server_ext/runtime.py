@@ -95,6 +95,7 @@ class Runtime:
             idle_timeout=settings.provider_idle_timeout,
             allow_private=settings.provider_allow_private,
         )
+        quotas = QuotaService(db, settings.quota_monthly_tokens, settings.quota_monthly_cost)
         lease = ProcessLease(db, settings.process_lease)
         lease.register_sync()
         # Results stored before usage statistics were folded (an upgrade), or that ended
@@ -114,7 +115,6 @@ class Runtime:
             runner=lease.id,
         )
         fanout.circuits = circuits
-        quotas = QuotaService(db, settings.quota_monthly_tokens, settings.quota_monthly_cost)
         conversations = ConversationService(
             db, fanout, log_content=settings.log_content, limits=limits, quotas=quotas
         )
@@ -133,6 +133,7 @@ class Runtime:
                 db,
                 ExperimentRunner(db, fanout),
                 max_concurrency=settings.experiment_max_concurrency,
+                quotas=quotas,
             ),
             api_keys=ApiKeyService(db),
             gateway=GatewayService(
@@ -147,6 +148,7 @@ class Runtime:
                 limits,
                 circuits,
                 runner=lease.id,
+                quotas=quotas,
             ),
             limits=limits,
             search=SearchService(db),

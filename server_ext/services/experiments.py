@@ -23,6 +23,7 @@ from .auth import AuthUser
 from .conversations import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, MAX_WINDOWS, public_window
 from .experiment_runner import ExperimentRunner
 from .params import clean_params
+from .quotas import QuotaService
 from .results import columns
 
 MAX_CASES = 10_000
@@ -142,15 +143,25 @@ def public_experiment(row: dict[str, Any], progress: dict[str, Any]) -> dict[str
 
 
 class ExperimentService:
-    def __init__(self, db: Database, runner: ExperimentRunner, *, max_concurrency: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        runner: ExperimentRunner,
+        *,
+        max_concurrency: int,
+        quotas: QuotaService | None = None,
+    ) -> None:
         self.db = db
         self.runner = runner
         self.max_concurrency = max_concurrency
+        self.quotas = quotas  # a used-up monthly budget refuses a new run
 
     async def create(self, user: AuthUser, body: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(body) - CREATE_FIELDS)
         if unknown:
             raise validation(f"unknown fields {unknown}", fields=unknown)
+        if self.quotas is not None:
+            await self.quotas.check(user)
         name = _text(body.get("name"), "name", 300) or ""
         windows = _windows(body.get("windows"))
         replay = body.get("replay_conversation_id")
@@ -238,6 +249,8 @@ class ExperimentService:
         """Run again what has not succeeded: the cells never run, and the failed or
         cancelled ones in their own rows."""
         row = await self._row(user, experiment_id)
+        if self.quotas is not None:
+            await self.quotas.check(user)
         # Checked and started with no await in between: two resumes never both start.
         if self.runner.running(experiment_id):
             raise ChatMoreError("EXPERIMENT_RUNNING")

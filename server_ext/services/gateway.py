@@ -32,6 +32,7 @@ from .gateway_wire import GatewayRequest, conversation_choice, error_event, pars
 from .models import ModelService
 from .provider_client import ProviderError
 from .provider_passthrough import PassthroughClient, Upstream
+from .quotas import QuotaService
 from .rate_limits import RateLimiter
 
 log = logging.getLogger("chatmore.gateway")
@@ -194,8 +195,10 @@ class GatewayService:
         limits: RateLimiter | None = None,
         circuits: CircuitBreakers | None = None,
         runner: str | None = None,
+        quotas: QuotaService | None = None,
     ) -> None:
         self.db = db
+        self.quotas = quotas  # a used-up monthly budget refuses a call before it starts
         # This process's id (server_processes): it alone writes the calls it runs.
         self.runner = runner
         self.models = models
@@ -275,6 +278,8 @@ class GatewayService:
         no row; a call the provider refuses is recorded as failed, then raised."""
         request = parse_request(body)
         conversation_id, title = conversation_choice(conversation_header)
+        if self.quotas is not None:
+            await self.quotas.check(caller.user)
         model = await self._model(request.model)
         target = self.models.target(model)
         probe = await self.circuits.allow(model["id"], model["name"]) if self.circuits else False

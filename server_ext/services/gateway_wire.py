@@ -23,6 +23,8 @@ CONVERSATION_HEADER = "X-ChatMore-Conversation"
 
 # ChatMore's code -> (HTTP status, OpenAI error type, OpenAI error code).
 OPENAI_ERRORS: dict[str, tuple[int, str, str | None]] = {
+    # a used-up monthly budget, as OpenAI answers a used-up quota
+    "QUOTA_EXCEEDED": (429, "insufficient_quota", "insufficient_quota"),
     "AUTH_API_KEY_INVALID": (401, "invalid_request_error", "invalid_api_key"),
     "MODEL_NOT_FOUND": (404, "invalid_request_error", "model_not_found"),
     "CONVERSATION_NOT_FOUND": (404, "invalid_request_error", "conversation_not_found"),

@@ -48,6 +48,24 @@ def test_a_user_past_their_budget_is_refused_before_any_call(
     turns = user.get("api/results", params={"conversation_id": conversation["id"]}).json()
     assert len(turns["results"]["result_id"]) == 1  # nothing stored for the refused turn
 
+    # An experiment and a gateway call are refused the same way, before any call.
+    experiment = user.post(
+        "api/experiments", json={"cases": [{"prompt": "x"}], "windows": [{"model_id": model}]}
+    )
+    assert experiment.status_code == 429, experiment.text
+    assert experiment.json()["error"]["code"] == "QUOTA_EXCEEDED"
+    key = user.post("api/keys", json={"name": "quota"}).json()["key"]
+    model_name = user.get("api/models").json()["models"]
+    name = next(m["name"] for m in model_name if m["id"] == model)
+    gateway = user.http.post(
+        "v1/chat/completions",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"model": name, "messages": [{"role": "user", "content": "x"}]},
+    )
+    assert gateway.status_code == 429, gateway.text
+    assert gateway.json()["error"]["code"] == "insufficient_quota"
+    assert demo_provider.requests(model=tag) == []
+
     # Raised (or lifted with 0), the user goes on; another user was never limited.
     admin.http.put(
         f"api/users/{user.user['id']}/quota", headers=admin.auth, json={"monthly_tokens": 0}
