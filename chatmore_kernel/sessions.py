@@ -392,6 +392,7 @@ class Session:
         rounds: int | None = None,
         everyone: bool = False,
         user_id: int | None = None,
+        experiment: Any = None,
     ) -> pd.DataFrame:
         """Per model (``by="model_params"``: per model and params), best first: the
         Bradley–Terry rating from your votes with its 95% bootstrap interval (``rounds``
@@ -400,8 +401,11 @@ class Session:
         1,000 replies, and each scorer's mean as ``score_<name>``. Filters: ``since``
         (inclusive), ``until`` (exclusive), ``source`` ("board", "ask", "gateway",
         "experiment", "judge", or several); admins may read ``everyone=True`` or one
-        ``user_id``."""
+        ``user_id``; ``experiment`` (an id or a handle) keeps only that experiment's
+        cells."""
         params = self._result_params(None, None, since, until, everyone)
+        if experiment is not None:
+            params["experiment_id"] = int(getattr(experiment, "id", experiment))
         if source is not None:
             params["source"] = source if isinstance(source, str) else ",".join(source)
         params.update({"by": by, "reference": reference, "rounds": rounds, "user_id": user_id})

@@ -47,7 +47,9 @@ from .params import merged
 from .query_args import parse_id, parse_range
 from .ratings import MAX_ROUNDS, ROUNDS, bradley_terry, default_reference, vote_pairs
 
-PARAMETERS = ("from", "to", "source", "scope", "user_id", "by", "reference", "rounds")
+PARAMETERS = (
+    "from", "to", "source", "experiment_id", "scope", "user_id", "by", "reference", "rounds"
+)  # fmt: skip
 SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 GROUP_BY = ("model", "model_params")
 
@@ -113,7 +115,13 @@ def parse_query(user: AuthUser, args: dict[str, str]) -> dict[str, Any]:
         raise validation(f"rounds must be at most {MAX_ROUNDS}", field="rounds")
     start, end = parse_range(args)
     return {
-        "filter": store.BoardFilter(user_id=user_id, start=start, end=end, sources=sources),
+        "filter": store.BoardFilter(
+            user_id=user_id,
+            start=start,
+            end=end,
+            sources=sources,
+            experiment_id=parse_id(args, "experiment_id"),
+        ),
         "by": by,
         "reference": (args.get("reference") or "").strip() or None,
         "rounds": rounds,

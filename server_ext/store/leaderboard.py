@@ -29,6 +29,7 @@ class BoardFilter:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     sources: tuple[str, ...] = ()
+    experiment_id: int | None = None  # only the cells of one experiment
 
     def conditions(self) -> list[Any]:
         found = [turn_results.c.status.in_(FINAL)]
@@ -40,6 +41,8 @@ class BoardFilter:
             found.append(turn_results.c.created_at < self.end)
         if self.sources:
             found.append(turn_results.c.source.in_(self.sources))
+        if self.experiment_id is not None:
+            found.append(turn_results.c.experiment_id == self.experiment_id)
         return found
 
 

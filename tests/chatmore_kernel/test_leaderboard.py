@@ -148,6 +148,12 @@ def test_filters_and_groups_by_params(accounts: Accounts, demo_models: DemoModel
     assert len(user.leaderboard(source="board")) == 3
     assert user.leaderboard(source=["experiment", "judge"]).empty
     assert user.leaderboard(until=pd.Timestamp("2000-01-01", tz="UTC")).empty
+    # One experiment's cells alone.
+    run = user.run(["one", "two", "three"], [demo_models.swift])
+    cells = user.leaderboard(experiment=run)
+    assert cells["model"].astype(str).tolist() == [demo_models.swift]
+    assert cells["calls"].tolist() == [3]
+    assert user.leaderboard(experiment=run.id + 1_000_000).empty
     for bad in ({"source": "radio"}, {"by": "colour"}, {"reference": "nobody"}, {"rounds": -1}):
         with pytest.raises(cm.ChatMoreError) as error:
             user.leaderboard(**bad)
