@@ -252,9 +252,10 @@ def run_sqlite(n: int, path: Path | None, mix_count: int, seed: int) -> None:
     words = vocabulary(rng)
     path = path or Path(tempfile.gettempdir()) / "chatmore-bench" / f"search-{n}.db"
     path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists()  # (opening the database creates the file)
     db = Database(f"sqlite:///{path}", threads=2)
     try:
-        if path.exists() and held(db) >= n:
+        if existed and held(db) >= n:
             busiest = db.read_sync(
                 lambda conn: conn.execute(
                     select(t.conversations.c.user_id)

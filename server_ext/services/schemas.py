@@ -435,7 +435,7 @@ OPENAI_ERROR = obj(
 API_KEY_CREATE = obj(
     {
         "name": text(200, min_length=1),
-        "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+        "expires_in_days": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 3650},
         "expires_at": TIME,
     },
     required=("name",),

@@ -3,6 +3,7 @@ once, its text every window's system prompt; and this month's use under the head
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -33,7 +34,8 @@ def test_a_template_fills_every_windows_system_prompt(dashboard: DashboardServer
         sign_in(v, email, PASSWORD)
         page.get_by_text(f"Signed in as {email}").wait_for()
         # This month's use, from auth/me (no budget is set on this server).
-        page.get_by_text("Tokens this month: 0", exact=True).wait_for()
+        # (and its cost, now that results have one)
+        page.get_by_text(re.compile(r"^Tokens this month: 0 · cost this month: 0\.00$")).wait_for()
         page.get_by_label("Template").select_option(label=f"{name} (shared)")
         fields = page.get_by_placeholder("{audience}")
         fields.wait_for()

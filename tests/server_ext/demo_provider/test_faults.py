@@ -31,7 +31,8 @@ def test_slow_first_delays_the_first_token(demo_provider: DemoProvider) -> None:
     body = chat_body("fault;fault=slow_first;ttft_ms=5000", stream=True)
     started = time.monotonic()
     seen: list[tuple[float, str]] = []
-    with httpx.stream("POST", f"{demo_provider.url}/chat/completions", json=body) as response:
+    url = f"{demo_provider.url}/chat/completions"
+    with httpx.stream("POST", url, json=body, timeout=30) as response:
         for line in response.iter_lines():
             if line.startswith("data: {"):
                 seen.append((time.monotonic() - started, line))
