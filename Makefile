@@ -10,6 +10,8 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; \
 	done)
 PY     := $(VENV)/bin/python
+# Two workers, a test module each at a time (module fixtures start servers of their own).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 PIP    := $(PY) -m pip --disable-pip-version-check
 DEPS   := pyproject.toml $(wildcard widgets/package.json widgets/package-lock.json)
 
