@@ -48,6 +48,21 @@ def direct_ttft(client: httpx.Client, stack_: Stack, upstream: str) -> float:
     return elapsed
 
 
+def first_chunk_after(response: httpx.Response, start: float) -> float:
+    """Seconds from ``start`` to the stream's first chunk event; read to ``done``."""
+    elapsed = None
+    event = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == "chunk" and elapsed is None:
+            elapsed = time.perf_counter() - start
+        elif line.startswith("data: ") and event == "done":
+            break
+    assert elapsed is not None
+    return elapsed
+
+
 def chatmore_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> float:
     api = stack_.server.api_url
     start = time.perf_counter()
@@ -60,39 +75,19 @@ def chatmore_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> 
     st = client.post(
         f"{api}streams/ticket", headers=stack_.auth, json={"turn_id": turn_id}
     ).json()["stream_token"]
-    elapsed = None
     with client.stream("GET", f"{api}streams/turn/{turn_id}", params={"st": st}) as response:
-        event = None
-        for line in response.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "chunk" and elapsed is None:
-                elapsed = time.perf_counter() - start
-            elif line.startswith("data: ") and event == "done":
-                break
-    assert elapsed is not None
-    return elapsed
+        return first_chunk_after(response, start)
 
 
 def one_request_ttft(client: httpx.Client, stack_: Stack, conversation_id: int) -> float:
     start = time.perf_counter()
-    elapsed = None
     with client.stream(
         "POST",
         f"{stack_.server.api_url}api/conversations/{conversation_id}/messages",
         headers={**stack_.auth, "Accept": "text/event-stream"},
         json={"content": PROMPT},
     ) as response:
-        event = None
-        for line in response.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "chunk" and elapsed is None:
-                elapsed = time.perf_counter() - start
-            elif line.startswith("data: ") and event == "done":
-                break
-    assert elapsed is not None
-    return elapsed
+        return first_chunk_after(response, start)
 
 
 WAYS = {"chatmore": chatmore_ttft, "one_request": one_request_ttft}
