@@ -10,10 +10,10 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; \
 	done)
 PY     := $(VENV)/bin/python
-# One process by default: the browser tests (JupyterLab, Voila and Chromium each) time out
-# when two of them share two busy cores. `PYTEST_ARGS="-n 2 --dist loadfile"` halves the time
-# on a quiet machine.
-PYTEST_ARGS ?=
+# Two workers: one runs the tests that drive Chromium (JupyterLab, Voila), one after another,
+# since two at once time out on two busy cores; the other takes the rest a module at a time
+# (tests/conftest.py sets the groups). `PYTEST_ARGS=` runs it all in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 PIP    := $(PY) -m pip --disable-pip-version-check
 DEPS   := pyproject.toml $(wildcard widgets/package.json widgets/package-lock.json)
 

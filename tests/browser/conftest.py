@@ -128,7 +128,7 @@ def browser() -> Iterator[Browser]:
 
     with sync_playwright() as playwright:
         launched = chromium.launch(playwright)
-        context = launched.new_context(viewport={"width": 1500, "height": 1000})
+        context = chromium.new_context(launched, 1500, 1000)
         page = context.new_page()
         seen = Browser(page)
         page.on("request", lambda request: seen.requests.append(request.url))

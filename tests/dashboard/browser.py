@@ -43,7 +43,7 @@ def visit(url: str) -> Iterator[Visit]:
     with sync_playwright() as playwright:
         browser = chromium.launch(playwright)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = chromium.new_context(browser, 1400, 1000)
             page = context.new_page()
             current = Visit(page)
             page.on("request", lambda request: current.requests.append(request.url))

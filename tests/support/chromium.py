@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Playwright
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +30,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# How long an action (click, fill) waits for its element to be ready. Playwright's 30 s
+# is not enough on a busy two-core machine, where a kernel or a board's first state can
+# take longer to arrive; what the tests then check is unchanged.
+ACTION_TIMEOUT_MS = 120_000
 
 
 def ensure() -> None:
@@ -44,6 +48,13 @@ def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
     )
+
+
+def new_context(browser: Browser, width: int, height: int) -> BrowserContext:
+    """A fresh context with the given viewport and patient actions."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    return context
 
 
 def remote_requests(urls: Iterable[str]) -> list[str]:
