@@ -27,10 +27,9 @@ import argparse
 import math
 import os
 import time
-from pathlib import Path
 
 import httpx
-from harness import stack
+from harness import cpu_seconds, stack
 
 import chatmore_kernel as cm
 from tests.support.api import PASSWORD, seed_user
@@ -82,12 +81,12 @@ def main() -> None:
         names = [m["name"] for m in session._api.get("api/models")["models"]]
         prompts = [f"Question {i}: what does index {i} cover?" for i in range(args.prompts)]
 
-        cpu_before = _cpu(s.server.proc.pid), _cpu(s.provider.proc.pid)
+        cpu_before = cpu_seconds(s.server.proc.pid), cpu_seconds(s.provider.proc.pid)
         start = time.perf_counter()
         run = session.run(prompts, names, concurrency=args.concurrency, progress=False)
         polled = time.perf_counter() - start
-        server_cpu = _cpu(s.server.proc.pid) - cpu_before[0]
-        provider_cpu = _cpu(s.provider.proc.pid) - cpu_before[1]
+        server_cpu = cpu_seconds(s.server.proc.pid) - cpu_before[0]
+        provider_cpu = cpu_seconds(s.provider.proc.pid) - cpu_before[1]
         info = run.info
         assert run.status == "finished", run
         server_wall = (
@@ -124,12 +123,6 @@ def main() -> None:
     )
     print(f"server peak RSS: {rss:.0f} MB (target <= 400 MB)")
     print(f".results() on {len(frame)} rows: {read * 1000:.0f} ms (target <= 1 s)")
-
-
-def _cpu(pid: int) -> float:
-    """User + system CPU seconds of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _time(value: str) -> float:

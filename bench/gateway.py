@@ -22,19 +22,12 @@ import argparse
 import asyncio
 import importlib.util
 import json
-import os
 import time
-from pathlib import Path
 
 import httpx
-from harness import Stack, median, percentile, stack
+from harness import Stack, cpu_seconds, median, percentile, stack
 
 PROMPT = "Give me one sentence about latency."
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def one(client: httpx.AsyncClient, url: str, headers: dict, model: str) -> tuple:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -63,6 +65,32 @@ class Stack:
         )
         answer.raise_for_status()
         return answer.json()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def profiled(pid: int, path: str | None) -> Iterator[None]:
+    """Sample ``pid`` with py-spy (``pip install py-spy``) into ``path`` (speedscope JSON,
+    or a flame graph if it ends in .svg) while the block runs; nothing when ``path`` is None."""
+    if path is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    fmt = "flamegraph" if path.endswith(".svg") else "speedscope"
+    proc = subprocess.Popen(
+        [spy, "record", "-p", str(pid), "-o", path, "-f", fmt, "-r", "250", "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        proc.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
+        proc.wait(timeout=60)
 
 
 @contextlib.contextmanager

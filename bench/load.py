@@ -15,7 +15,12 @@ process. It reports:
   the provider gives for that prompt when called directly, and event ids must increase;
 - the inter-chunk gap ChatMore adds: each gap between two chunk events of a window minus
   the provider's own pace (1 / tps), p50 and p99;
-- the server's peak resident memory (VmHWM).
+- the server's CPU per relayed chunk (user + system time of its process over the run,
+  divided by the chunk events it sent), and its peak resident memory (VmHWM).
+
+``--one-request`` starts each turn with ``Accept: text/event-stream`` on the POST
+instead of the ticket and the stream route; ``--profile out.json`` samples the server
+with py-spy during the run (speedscope format).
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import time
 from dataclasses import dataclass, field
 
 import httpx
-from harness import Stack, median, percentile, stack
+from harness import Stack, cpu_seconds, median, percentile, profiled, stack
 
 PROMPT = "Summarise the trade-offs of caching."
 
@@ -46,35 +52,45 @@ class TurnTrace:
     done: dict | None = None
 
 
-async def run_turn(client: httpx.AsyncClient, s: Stack, conversation_id: int) -> TurnTrace:
+async def run_turn(
+    client: httpx.AsyncClient, s: Stack, conversation_id: int, one_request: bool
+) -> TurnTrace:
     api = s.server.api_url
-    sent = await client.post(
-        f"{api}api/conversations/{conversation_id}/messages",
-        headers=s.auth,
-        json={"content": PROMPT},
-    )
+    messages = f"{api}api/conversations/{conversation_id}/messages"
+    body = {"content": PROMPT}
+    if one_request:
+        headers = {**s.auth, "Accept": "text/event-stream"}
+        async with client.stream("POST", messages, headers=headers, json=body) as response:
+            response.raise_for_status()
+            return await read_events(response)
+    sent = await client.post(messages, headers=s.auth, json=body)
     sent.raise_for_status()
     turn_id = sent.json()["turn_id"]
     ticket = await client.post(f"{api}streams/ticket", headers=s.auth, json={"turn_id": turn_id})
-    trace = TurnTrace()
     async with client.stream(
         "GET", f"{api}streams/turn/{turn_id}", params={"st": ticket.json()["stream_token"]}
     ) as response:
-        name = None
-        async for line in response.aiter_lines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("id: "):
-                trace.ids.append(int(line[4:]))
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-                if name == "chunk":
-                    window = trace.windows.setdefault(data["window_id"], WindowTrace())
-                    window.text += data["delta_text"]
-                    window.arrivals.append(time.perf_counter())
-                elif name == "done":
-                    trace.done = data
-                    break
+        return await read_events(response)
+
+
+async def read_events(response: httpx.Response) -> TurnTrace:
+    """A turn's SSE stream up to its ``done`` event, each chunk's arrival timed."""
+    trace = TurnTrace()
+    name = None
+    async for line in response.aiter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("id: "):
+            trace.ids.append(int(line[4:]))
+        elif line.startswith("data: "):
+            data = json.loads(line[6:])
+            if name == "chunk":
+                window = trace.windows.setdefault(data["window_id"], WindowTrace())
+                window.text += data["delta_text"]
+                window.arrivals.append(time.perf_counter())
+            elif name == "done":
+                trace.done = data
+                break
     return trace
 
 
@@ -107,10 +123,16 @@ async def main_async(args: argparse.Namespace) -> None:
         conversations = [s.conversation(models) for _ in range(args.turns)]
         model_of_window = {w["id"]: w["model_id"] for c in conversations for w in c["windows"]}
         limits = httpx.Limits(max_connections=4 * args.turns, max_keepalive_connections=64)
+        pid = s.server.proc.pid
         async with httpx.AsyncClient(timeout=300, limits=limits) as client:
-            start = time.perf_counter()
-            traces = await asyncio.gather(*(run_turn(client, s, c["id"]) for c in conversations))
-            elapsed = time.perf_counter() - start
+            with profiled(pid, args.profile):
+                cpu = cpu_seconds(pid)
+                start = time.perf_counter()
+                traces = await asyncio.gather(
+                    *(run_turn(client, s, c["id"], args.one_request) for c in conversations)
+                )
+                elapsed = time.perf_counter() - start
+                cpu = cpu_seconds(pid) - cpu
         rss = s.rss_peak_mb()
 
     pace = 1 / args.tps
@@ -129,10 +151,14 @@ async def main_async(args: argparse.Namespace) -> None:
                 added_gaps.append(max(0.0, (b - a) - pace))
                 timed_gaps.append((b - start, added_gaps[-1]))
     streams = args.turns * args.windows
+    events = sum(len(w.arrivals) for t in traces for w in t.windows.values())
+    relayed = streams * args.tokens  # the demo provider sends a chunk per token
     print(
         f"backend: {args.backend}; {args.turns} concurrent turns x {args.windows} windows "
         f"= {streams} streams at {args.tps} tok/s, {args.tokens} tokens each "
-        f"({streams * args.tps} tokens/s in all)"
+        f"({streams * args.tps} tokens/s in all); "
+        f"{'one request' if args.one_request else 'POST, ticket, SSE'}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
         f"all turns done in {elapsed:.1f} s (one reply alone takes about "
@@ -150,6 +176,10 @@ async def main_async(args: argparse.Namespace) -> None:
         if inside:
             p99 = percentile(inside, 0.99) * 1000
             print(f"  second {second:2d}: {len(inside):5d} gaps, p99 {p99:6.1f} ms")
+    print(
+        f"server CPU: {cpu:.2f} s for {relayed} upstream chunks ({events} chunk events), "
+        f"{cpu * 1000 / relayed:.3f} ms per relayed chunk, turn set-up included"
+    )
     print(f"server peak RSS: {rss:.0f} MB")
 
 
@@ -160,6 +190,8 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument("--tps", type=float, default=10)
     parser.add_argument("--tokens", type=int, default=40)
+    parser.add_argument("--one-request", action="store_true", help="POST with SSE per turn")
+    parser.add_argument("--profile", help="py-spy the server into this file (speedscope)")
     parser.add_argument("--smoke", action="store_true", help="a few short turns")
     args = parser.parse_args()
     if args.smoke:

@@ -93,7 +93,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     # As `chatmore lab`: an admin, and a 0600 credentials file the kernels find.
     server.start(wait=False)
     try:
-        server.wait_ready(timeout=90)
+        server.wait_ready()
         email = seed_user(server, "admin")
         (data / "credentials.json").write_text(json.dumps({"email": email, "password": PASSWORD}))
         (data / "credentials.json").chmod(0o600)

@@ -107,7 +107,7 @@ class JupyterServer:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:  # a busy machine starts slowly
         def ready() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
