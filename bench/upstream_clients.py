@@ -6,8 +6,10 @@ providers' Chat Completions streams, per chunk, at a concurrency of 1 and of 64.
 aiohttp is an optional extra for this benchmark only (``pip install -e ".[bench]"``);
 without it only httpx is measured. Both readers do the same minimal work: read the
 ``data:`` lines, ``json.loads`` each, keep the content; the demo provider runs as a
-process of its own (tps=0). Runs alternate between the readers after a warm-up; the
-figures are medians of this process's CPU time per chunk and of the wall time.
+process of its own, unpaced (``--tps 0``: many chunks arrive in one network read) or
+paced as models stream (``--tps 25``: about one chunk a read, the costlier case). Runs
+alternate between the readers after a warm-up; the figures are medians of this
+process's CPU time per chunk and of the wall time.
 """
 
 from __future__ import annotations
@@ -74,8 +76,10 @@ async def run(
     return wall, cpu / (concurrency * tokens)
 
 
-async def measure(url: str, tokens: int, runs: int, concurrency: int) -> dict[str, list]:
-    model = f"bench;tps=0;ttft_ms=0;tokens={tokens}"
+async def measure(
+    url: str, tokens: int, runs: int, concurrency: int, tps: float
+) -> dict[str, list]:
+    model = f"bench;tps={tps:g};ttft_ms=0;tokens={tokens}"
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     http = httpx.AsyncClient(timeout=120, limits=limits)
     readers: dict[str, Callable[[], Awaitable[int]]] = {
@@ -107,6 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=500, help="chunks per reply")
     parser.add_argument("--runs", type=int, default=5, help="counted runs of each reader")
+    parser.add_argument("--tps", type=float, default=0, help="the provider's pace (0: none)")
     parser.add_argument("--smoke", action="store_true", help="seconds: tiny sizes")
     args = parser.parse_args()
     levels = (1, 64)
@@ -114,12 +119,16 @@ def main() -> int:
         args.tokens, args.runs, levels = 20, 1, (1, 4)
     proc, url = start_provider()
     try:
-        print(f"demo provider at {url}: {args.tokens}-chunk replies, {args.runs} runs; medians")
+        pace = f"{args.tps:g} tokens/s" if args.tps else "unpaced"
+        print(
+            f"demo provider at {url}: {args.tokens}-chunk replies, {pace}, "
+            f"{args.runs} runs; medians"
+        )
         if aiohttp is None:
             print("aiohttp is not installed (pip install -e '.[bench]'): httpx only")
         print(f"{'client':<10}{'streams':>8}{'wall ms':>10}{'cpu µs/chunk':>14}")
         for concurrency in levels:
-            results = asyncio.run(measure(url, args.tokens, args.runs, concurrency))
+            results = asyncio.run(measure(url, args.tokens, args.runs, concurrency, args.tps))
             for name, samples in results.items():
                 wall = statistics.median(s[0] for s in samples)
                 cpu = statistics.median(s[1] for s in samples)
