@@ -115,7 +115,11 @@ class Browser:
 
     def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+        # caret="initial": hiding the caret leaves style="" on the page's inputs, which a
+        # test comparing a reply's HTML afterwards would see.
+        self.page.screenshot(
+            path=str(SCREENSHOTS / f"{name}.png"), full_page=False, caret="initial"
+        )
 
     def foreign_requests(self) -> list[str]:
         return chromium.remote_requests(self.requests)

@@ -12,13 +12,21 @@ const { window } = new JSDOM("<!doctype html><body></body>");
 const { document } = window;
 const markdown = createMarkdown({ window });
 const fresh = (text) => markdown.sanitize(markdown.md.render(text));
-/** The same parser without the sanitiser (jsdom's is slow): for the exhaustive cuts. */
+/**
+ * The same parser without the sanitiser (jsdom's is slow): for the exhaustive cuts. The
+ * same blocks come back cut after cut: each HTML is parsed once, then its nodes cloned.
+ */
+const parsed = new Map();
 const unsanitised = {
   ...markdown,
   fragment(html) {
-    const template = document.createElement("template");
-    template.innerHTML = html;
-    return template.content;
+    let template = parsed.get(html);
+    if (!template) {
+      template = document.createElement("template");
+      template.innerHTML = html;
+      parsed.set(html, template);
+    }
+    return template.content.cloneNode(true);
   },
 };
 

@@ -1,47 +1,20 @@
-// Model output is untrusted (DESIGN §7): Markdown with raw HTML off, then sanitised.
+// Model output is untrusted (DESIGN §7): Markdown with raw HTML off, then sanitised
+// (sanitize.js).
 //
-// Only http(s) and mailto links survive, and they open in a new tab without an opener.
-// Images are shown as links, never loaded: a reply must not make the browser fetch a URL
-// by itself (a tracking pixel, or data smuggled out in an image address).
+// On top of CommonMark: tables and strikethrough, links from bare URLs, TeX math
+// (math.js), task lists (tasks.js), and code blocks with a language label and a copy
+// button (code.js). Images are shown as links, never loaded: a reply must not make the
+// browser fetch a URL by itself (a tracking pixel, or data smuggled out in an image
+// address).
 
-import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
 
-const SAFE_URL = /^(?:https?:|mailto:)/i;
-
-const ALLOWED_TAGS = [
-  "a",
-  "blockquote",
-  "br",
-  "code",
-  "del",
-  "em",
-  "h1",
-  "h2",
-  "h3",
-  "h4",
-  "h5",
-  "h6",
-  "hr",
-  "li",
-  "ol",
-  "p",
-  "pre",
-  "s",
-  "span",
-  "strong",
-  "sub",
-  "sup",
-  "table",
-  "tbody",
-  "td",
-  "th",
-  "thead",
-  "tr",
-  "ul",
-];
-const ALLOWED_ATTR = ["href", "title", "class", "start", "rel", "target"];
+import { codeHeaderPlugin } from "./code.js";
+import { watchCodeCopies } from "./copy.js";
+import { mathPlugin } from "./math.js";
+import { createSanitizer, SAFE_URL } from "./sanitize.js";
+import { taskListPlugin } from "./tasks.js";
 
 function escapeHtml(text) {
   return String(text)
@@ -70,31 +43,7 @@ function createParser() {
     if (!SAFE_URL.test(src)) return escapeHtml(alt);
     return `<a href="${escapeHtml(src)}">${escapeHtml(alt)}</a>`;
   };
-  return md;
-}
-
-function createSanitizer(window) {
-  const purify = DOMPurify(window);
-  if (!purify.isSupported) return null;
-  purify.addHook("afterSanitizeAttributes", (node) => {
-    if (node.nodeName === "A") {
-      node.setAttribute("rel", "noopener noreferrer");
-      node.setAttribute("target", "_blank");
-    }
-  });
-  const config = {
-    ALLOWED_TAGS,
-    ALLOWED_ATTR,
-    ALLOWED_URI_REGEXP: SAFE_URL,
-    ALLOW_DATA_ATTR: false,
-    ALLOW_ARIA_ATTR: false,
-  };
-  const asFragment = { ...config, RETURN_DOM_FRAGMENT: true };
-  return {
-    html: (html) => purify.sanitize(html, config),
-    // Nodes straight from the sanitiser's own parse: no second parse through innerHTML.
-    fragment: (html) => purify.sanitize(html, asFragment),
-  };
+  return md.use(mathPlugin).use(taskListPlugin).use(codeHeaderPlugin);
 }
 
 /**
@@ -128,9 +77,13 @@ export function createMarkdownRenderer({ window = globalThis.window } = {}) {
 
 let shared;
 
-/** The page's own parser and sanitiser (made once), or null without a DOM. */
+/**
+ * The page's own parser and sanitiser (made once), or null without a DOM. The page's
+ * code blocks' copy buttons work from then on.
+ */
 export function pageMarkdown() {
   if (shared === undefined) shared = createMarkdown();
+  watchCodeCopies(globalThis.document);
   return shared;
 }
 

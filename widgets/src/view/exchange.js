@@ -1,4 +1,5 @@
-// One exchange in a column: the user's prompt, the model's reply, and its error if any.
+// One exchange in a column: the user's prompt (view/prompt.js), the model's reply with a
+// button that copies its Markdown, and its error if any.
 //
 // A streaming reply is drawn block by block (render/streaming.js): each frame costs what
 // its open tail costs, however long the reply is. A reply seen only once it has ended (the
@@ -6,9 +7,12 @@
 // final text later, in a task of its own (`check`).
 
 import { isTerminal } from "../protocol.js";
+import { COPY_LABEL } from "../render/code.js";
+import { copyFromButton } from "../render/copy.js";
 import { pageMarkdown, renderMarkdown } from "../render/markdown.js";
 import { StreamingMarkdown } from "../render/streaming.js";
 import { h } from "./dom.js";
+import { PromptView } from "./prompt.js";
 
 export class ExchangeView {
   /**
@@ -17,8 +21,20 @@ export class ExchangeView {
    */
   constructor(exchange, markdown = pageMarkdown()) {
     this.turnId = exchange.turn_id;
-    this.prompt = h("div", { class: "cm-prompt", dataset: { testid: "prompt" } });
+    this.prompt = new PromptView();
     this.reply = h("div", { class: "cm-reply cm-markdown", dataset: { testid: "reply" } });
+    this.copy = h(
+      "button",
+      {
+        type: "button",
+        class: "cm-quiet-button cm-reply-copy",
+        title: "Copy the reply as Markdown",
+        dataset: { testid: "copy-reply" },
+        onclick: () => copyFromButton(this.copy, this.shownReply ?? ""),
+      },
+      COPY_LABEL,
+    );
+    this.actions = h("div", { class: "cm-reply-actions", hidden: true }, this.copy);
     this.error = h("div", {
       class: "cm-error",
       role: "alert",
@@ -27,8 +43,9 @@ export class ExchangeView {
     this.el = h(
       "article",
       { class: "cm-exchange", dataset: { testid: "exchange", turnId: String(exchange.turn_id) } },
-      this.prompt,
+      this.prompt.el,
       this.reply,
+      this.actions,
       this.error,
     );
     this.markdown = markdown ? new StreamingMarkdown(this.reply, markdown) : null;
@@ -52,7 +69,7 @@ export class ExchangeView {
     this.el.dataset.status = exchange.status;
     this.el.classList.toggle("is-streaming", exchange.status === "streaming");
     if (exchange.prompt !== this.shownPrompt) {
-      this.prompt.textContent = exchange.prompt; // the user's own text, shown as typed
+      this.prompt.show(exchange.prompt);
       this.shownPrompt = exchange.prompt;
     }
     let check = false;
@@ -66,6 +83,7 @@ export class ExchangeView {
       this.streamed = false;
     }
     this.reply.hidden = !exchange.reply && ended;
+    this.actions.hidden = !exchange.reply;
     const error = exchange.error ? `${exchange.error.code}: ${exchange.error.message}` : null;
     if (error !== this.shownError) {
       this.error.textContent = error ?? "";
