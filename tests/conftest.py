@@ -131,11 +131,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Groups for `--dist loadgroup` (the Makefile's two workers): every test that drives
     Chromium runs in one worker, one after another, since two of them at once time out
     on two busy cores; the rest goes a module at a time, so that a module's servers start
     once."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return  # `-p no:xdist`: no groups to set
     for item in items:
         group = "chromium" if item.get_closest_marker("browser") else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
