@@ -1,0 +1,82 @@
+// Replies of one turn line up across the columns: every column has a row for every turn
+// of the board (empty where the turn did not go to that window), and each row is at
+// least as tall as the tallest content of its turn in any column, so turn N starts at
+// the same height everywhere.
+//
+// Heights come from a ResizeObserver, which the browser calls once per frame after
+// layout with the sizes it has already computed: nothing here reads layout. The
+// min-heights are written in that callback (before paint, so rows never show out of
+// line); they change rows, not the observed contents, so the observer is not called
+// again for them. Without ResizeObserver (tests, old hosts) rows keep their own heights.
+
+/**
+ * @typedef {object} Cell one column's row of one turn
+ * @property {number} turnId
+ * @property {HTMLElement} row its min-height is set (CSS variable --cm-row-min)
+ * @property {HTMLElement} content observed: the row's own content
+ * @property {number} height the content's last observed height
+ * @property {number} min the min-height last written
+ */
+
+function blockSize(entry) {
+  const box = entry.borderBoxSize;
+  const size = Array.isArray(box) ? box[0] : box;
+  return size ? size.blockSize : entry.contentRect.height;
+}
+
+export function createRowAligner() {
+  const Observer = globalThis.ResizeObserver;
+  /** @type {Map<Element, Cell>} */
+  const byContent = new Map();
+  /** @type {Map<number, Set<Cell>>} */
+  const byTurn = new Map();
+
+  function align(turnIds) {
+    for (const turnId of turnIds) {
+      const cells = byTurn.get(turnId);
+      if (!cells) continue;
+      let tallest = 0;
+      for (const cell of cells) tallest = Math.max(tallest, cell.height);
+      for (const cell of cells) {
+        if (cell.min === tallest) continue;
+        cell.min = tallest;
+        cell.row.style.setProperty("--cm-row-min", `${tallest}px`);
+      }
+    }
+  }
+
+  const observer =
+    typeof Observer === "function"
+      ? new Observer((entries) => {
+          const changed = new Set();
+          for (const entry of entries) {
+            const cell = byContent.get(entry.target);
+            if (!cell) continue;
+            const height = Math.ceil(blockSize(entry));
+            if (height === cell.height) continue;
+            cell.height = height;
+            changed.add(cell.turnId);
+          }
+          align(changed);
+        })
+      : null;
+
+  return {
+    /** Line up this row with the same turn's rows in the other columns. */
+    watch(turnId, row, content) {
+      if (!observer) return;
+      // height -1: its first observation always counts, even an empty row's 0.
+      const cell = { turnId, row, content, height: -1, min: 0 };
+      byContent.set(content, cell);
+      if (!byTurn.has(turnId)) byTurn.set(turnId, new Set());
+      byTurn.get(turnId).add(cell);
+      observer.observe(content);
+    },
+    /** Forget every row (the columns are rebuilt or gone). */
+    reset() {
+      observer?.disconnect();
+      byContent.clear();
+      byTurn.clear();
+    },
+  };
+}
