@@ -10,6 +10,7 @@ import { ExchangeView } from "./exchange.js";
 import { ScrollFollow } from "./follow.js";
 import { formatCost, formatMs, formatRate, formatTokens, paramChips } from "./format.js";
 import { watchParking } from "./parking.js";
+import { HEADER } from "./rows.js";
 
 /** How a reply's status reads in the column's badge. */
 const STATUS_TEXT = { cancelled: "stopped" };
@@ -60,9 +61,9 @@ export class ColumnView {
     // Names are shown whole where they fit, cut with an ellipsis where not: the tooltip
     // always has the whole name (knowing whether it was cut would mean reading layout).
     const model = window.model_name && window.model_name !== window.name;
-    const header = h(
-      "header",
-      { class: "cm-column-header", dataset: { testid: "column-header" } },
+    const heading = h(
+      "div",
+      { class: "cm-column-heading" },
       h(
         "div",
         { class: "cm-column-title" },
@@ -87,6 +88,13 @@ export class ColumnView {
         : null,
       chips.length || system ? h("div", { class: "cm-chips" }, ...chips, system) : null,
     );
+    // As tall as the tallest header, so that every column's body starts at one height.
+    const header = h(
+      "header",
+      { class: "cm-column-header", dataset: { testid: "column-header" } },
+      heading,
+    );
+    aligner.watch(HEADER, header, heading);
     this.empty = h("div", { class: "cm-empty" }, "No messages yet.");
     // Scroll anchoring holds this in place while the text above it grows (follow.js).
     this.anchor = h("div", { class: "cm-follow-anchor", "aria-hidden": "true" });
@@ -97,7 +105,7 @@ export class ColumnView {
       this.anchor,
     );
     this.follow = new ScrollFollow(this.body, onScroll);
-    this.parking = watchParking();
+    this.parking = watchParking(this.body);
     /** Whether the column is on screen (the board skips drawing it otherwise). */
     this.visible = true;
 
@@ -192,6 +200,7 @@ export class ColumnView {
     );
     row = { el, content, note: null };
     this.rows.set(turnId, row);
+    this.empty.remove(); // an empty row keeps the turns of the other columns in line
     // Turns almost always come in order: a new row goes last.
     let at = this.order.length;
     while (at > 0 && this.order[at - 1] > turnId) at -= 1;
@@ -214,7 +223,6 @@ export class ColumnView {
     if (!view) {
       view = new ExchangeView(exchange);
       this.exchanges.set(turnId, view);
-      this.empty.remove();
       this.ensureRow(turnId).content.prepend(view.el);
       this.parking.watch(view);
       if (this.store.isReplaced(this.window.id, turnId)) this.markReplaced(turnId);

@@ -1,7 +1,8 @@
 // Replies of one turn line up across the columns: every column has a row for every turn
 // of the board (empty where the turn did not go to that window), and each row is at
 // least as tall as the tallest content of its turn in any column, so turn N starts at
-// the same height everywhere.
+// the same height everywhere. The column headers (their chips may take a line more in
+// one column than in another) are lined up the same way, as a row of their own.
 //
 // Heights come from a ResizeObserver, which the browser calls once per frame after
 // layout with the sizes it has already computed: nothing here reads layout. The
@@ -10,13 +11,16 @@
 // again for them. Without ResizeObserver (tests, old hosts) rows keep their own heights.
 
 /**
- * @typedef {object} Cell one column's row of one turn
- * @property {number} turnId
+ * @typedef {object} Cell one column's row of one turn (or its header)
+ * @property {number} key the turn id, or HEADER
  * @property {HTMLElement} row its min-height is set (CSS variable --cm-row-min)
  * @property {HTMLElement} content observed: the row's own content
  * @property {number} height the content's last observed height
  * @property {number} min the min-height last written
  */
+
+/** The key of the column headers' row. */
+export const HEADER = -1;
 
 function blockSize(entry) {
   const box = entry.borderBoxSize;
@@ -29,11 +33,11 @@ export function createRowAligner() {
   /** @type {Map<Element, Cell>} */
   const byContent = new Map();
   /** @type {Map<number, Set<Cell>>} */
-  const byTurn = new Map();
+  const byKey = new Map();
 
-  function align(turnIds) {
-    for (const turnId of turnIds) {
-      const cells = byTurn.get(turnId);
+  function align(keys) {
+    for (const key of keys) {
+      const cells = byKey.get(key);
       if (!cells) continue;
       let tallest = 0;
       for (const cell of cells) tallest = Math.max(tallest, cell.height);
@@ -55,28 +59,28 @@ export function createRowAligner() {
             const height = Math.ceil(blockSize(entry));
             if (height === cell.height) continue;
             cell.height = height;
-            changed.add(cell.turnId);
+            changed.add(cell.key);
           }
           align(changed);
         })
       : null;
 
   return {
-    /** Line up this row with the same turn's rows in the other columns. */
-    watch(turnId, row, content) {
+    /** Line up this row with the rows of the same key (turn) in the other columns. */
+    watch(key, row, content) {
       if (!observer) return;
       // height -1: its first observation always counts, even an empty row's 0.
-      const cell = { turnId, row, content, height: -1, min: 0 };
+      const cell = { key, row, content, height: -1, min: 0 };
       byContent.set(content, cell);
-      if (!byTurn.has(turnId)) byTurn.set(turnId, new Set());
-      byTurn.get(turnId).add(cell);
+      if (!byKey.has(key)) byKey.set(key, new Set());
+      byKey.get(key).add(cell);
       observer.observe(content);
     },
     /** Forget every row (the columns are rebuilt or gone). */
     reset() {
       observer?.disconnect();
       byContent.clear();
-      byTurn.clear();
+      byKey.clear();
     },
   };
 }
