@@ -273,20 +273,25 @@ test("rows of one turn take the height of the tallest in any column", () => {
       ],
       2: [{ turn_id: 3, prompt: "q", reply: "long ".repeat(200), status: "succeeded" }],
     };
-    const { $ } = mount({ history });
+    const mounted = mount({ history });
+    const { $ } = mounted;
     const [observer] = observers;
     const cell = (w, t) => $(`[data-window-id='${w}'] [data-turn-id='${t}'] .cm-row-content`);
     const row = (w, t) => $(`[data-window-id='${w}'] [data-testid=turn-row][data-turn-id='${t}']`);
+    const min = (w, t) => row(w, t).style.getPropertyValue("--cm-row-min");
     assert.ok(observer.targets.has(cell(2, 5)), "the empty row of a fork is lined up too");
     observer.resize(cell(1, 3), 80);
     observer.resize(cell(2, 3), 400);
     observer.resize(cell(1, 5), 120);
     observer.resize(cell(2, 5), 0);
-    const min = (w, t) => row(w, t).style.getPropertyValue("--cm-row-min");
-    assert.deepEqual(
-      [min(1, 3), min(2, 3), min(1, 5), min(2, 5)],
-      ["400px", "400px", "120px", "120px"],
-    );
+    assert.deepEqual([min(1, 3), min(2, 3)], ["400px", "400px"]);
+    // The newest turn keeps its own heights (nothing comes after it)…
+    assert.deepEqual([min(1, 5), min(2, 5)], ["", ""]);
+    // …until a turn comes after it.
+    type($("[data-testid=shared-input]"), "More?");
+    $("[data-testid=send-button]").click();
+    answerSend(mounted, 6, [1, 2]);
+    assert.deepEqual([min(1, 5), min(2, 5)], ["120px", "120px"]);
     observer.resize(cell(2, 3), 200); // a reply drawn afresh, shorter
     assert.deepEqual([min(1, 3), min(2, 3)], ["200px", "200px"]);
   } finally {

@@ -1,8 +1,10 @@
 // Replies of one turn line up across the columns: every column has a row for every turn
 // of the board (empty where the turn did not go to that window), and each row is at
 // least as tall as the tallest content of its turn in any column, so turn N starts at
-// the same height everywhere. The column headers (their chips may take a line more in
-// one column than in another) are lined up the same way, as a row of their own.
+// the same height everywhere. The last turn's row is left to its own height: nothing
+// comes after it to line up, and a column following its newest text would otherwise
+// scroll past a short reply into the blank rest of the row. The column headers (their
+// chips may take a line more in one column than in another) are lined up as a row too.
 //
 // Heights come from a ResizeObserver, which the browser calls once per frame after
 // layout with the sizes it has already computed: nothing here reads layout. The
@@ -34,13 +36,15 @@ export function createRowAligner() {
   const byContent = new Map();
   /** @type {Map<number, Set<Cell>>} */
   const byKey = new Map();
+  /** The newest turn: its rows keep their own heights. */
+  let last = null;
 
   function align(keys) {
     for (const key of keys) {
       const cells = byKey.get(key);
       if (!cells) continue;
       let tallest = 0;
-      for (const cell of cells) tallest = Math.max(tallest, cell.height);
+      if (key !== last) for (const cell of cells) tallest = Math.max(tallest, cell.height);
       for (const cell of cells) {
         if (cell.min === tallest) continue;
         cell.min = tallest;
@@ -75,12 +79,18 @@ export function createRowAligner() {
       if (!byKey.has(key)) byKey.set(key, new Set());
       byKey.get(key).add(cell);
       observer.observe(content);
+      if (key !== HEADER && (last === null || key > last)) {
+        const before = last;
+        last = key;
+        if (before !== null) align([before]); // a turn came after it: line it up now
+      }
     },
     /** Forget every row (the columns are rebuilt or gone). */
     reset() {
       observer?.disconnect();
       byContent.clear();
       byKey.clear();
+      last = null;
     },
   };
 }
