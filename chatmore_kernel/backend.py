@@ -34,10 +34,14 @@ class ServerBackend:
     def __repr__(self) -> str:
         return f"ServerBackend(conversation_id={self.conversation_id}, url={self._api.url!r})"
 
-    def send_turn(self, content: str, window_ids: list[int] | None) -> dict[str, Any]:
+    def send_turn(
+        self, content: str, window_ids: list[int] | None, replaces_turn_id: int | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"content": content}
         if window_ids is not None:
             body["window_ids"] = window_ids
+        if replaces_turn_id is not None:
+            body["replaces_turn_id"] = replaces_turn_id
         try:
             started = self._api.post(f"api/conversations/{self.conversation_id}/messages", body)
         except ChatMoreError as exc:

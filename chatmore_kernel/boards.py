@@ -71,6 +71,7 @@ def exchanges_of(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         exchange = exchanges.setdefault(turn_id, {"turn_id": turn_id, "prompt": "", "reply": ""})
         if message["role"] == "user":
             exchange["prompt"] = message.get("content") or ""
+            exchange["replaces_turn_id"] = message.get("replaces_turn_id")
             continue
         result = message.get("result") or {}
         code = result.get("error_code")
@@ -87,6 +88,15 @@ def exchanges_of(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             cost=result.get("cost"),
         )
     return list(exchanges.values())
+
+
+def board_windows(
+    windows: Iterable[Mapping[str, Any]], models: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The conversation's windows as the board shows them: each with the currency of its
+    model's prices (null without prices), so that a column can show what a reply cost."""
+    currency = {m["id"]: (m.get("pricing") or {}).get("currency") for m in models}
+    return [{**w, "currency": currency.get(w["model_id"])} for w in windows]
 
 
 def history_of(api: ApiClient, conversation_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -107,6 +117,7 @@ def open_board(
     transport: str,
     blind: bool = False,
 ) -> Board:
+    catalog = api.get("api/models")["models"]
     if conversation is not None:
         if models is not None or windows is not None:
             raise TypeError("give conversation= to reopen one, or models=/windows=, not both")
@@ -114,14 +125,14 @@ def open_board(
         history = history_of(api, stored["id"])
     else:
         specs = window_specs(api, models=models, windows=windows)
-        names = {m["id"]: m["name"] for m in api.get("api/models")["models"]}
+        names = {m["id"]: m["name"] for m in catalog}
         # A blind board's title must not name its models.
         fallback = BLIND_TITLE if blind else default_title(specs, names)
         stored = create_conversation(api, specs, title or fallback)
         history = {}
     return Board(
         ServerBackend(api, stored["id"]),
-        windows=stored["windows"],
+        windows=board_windows(stored["windows"], catalog),
         history=history,
         conversation_id=stored["id"],
         title=title if title is not None else stored.get("title") or "",

@@ -1,6 +1,6 @@
 -- ChatMore schema for MySQL 8 / MariaDB, rendered from server_ext/store/tables.py.
 -- Regenerate with: chatmore db ddl > schema/mysql.sql
--- Alembic revision: 0010
+-- Alembic revision: 0011
 
 CREATE TABLE models (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -251,16 +251,20 @@ CREATE TABLE turns (
 	status VARCHAR(16) NOT NULL,
 	api_key_id BIGINT,
 	request JSON,
+	replaces_turn_id BIGINT,
 	created_at DATETIME(6) NOT NULL,
 	finished_at DATETIME(6),
 	CONSTRAINT pk_turns PRIMARY KEY (id),
 	CONSTRAINT fk_turns_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE,
-	CONSTRAINT fk_turns_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+	CONSTRAINT fk_turns_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT fk_turns_replaces_turn_id_turns FOREIGN KEY(replaces_turn_id) REFERENCES turns (id) ON DELETE SET NULL
 )ENGINE=InnoDB CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 CREATE INDEX ix_turns_api_key_id_created_at ON turns (api_key_id, created_at);
 
 CREATE INDEX ix_turns_conversation_id_id ON turns (conversation_id, id);
+
+CREATE INDEX ix_turns_replaces_turn_id ON turns (replaces_turn_id);
 
 CREATE INDEX ix_turns_user_id_created_at ON turns (user_id, created_at);
 

@@ -36,7 +36,9 @@ class BoardBackend(Protocol):
         """Start a turn; return ``{"turn_id": int, "window_ids": [int, ...]}``.
 
         ``window_ids`` None means every window. Raises :class:`BoardError`
-        (e.g. ``VALIDATION_FAILED``, ``WINDOW_BUSY``).
+        (e.g. ``VALIDATION_FAILED``, ``WINDOW_BUSY``). A retry or an edited prompt is
+        sent with a keyword argument ``replaces_turn_id`` (the turn it replaces), which
+        a backend that supports them accepts.
         """
         ...
 

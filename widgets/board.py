@@ -57,15 +57,18 @@ def _window(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not _is_id(value.get("id")):
         raise t.TraitError("each window needs an integer id")
     params = value.get("params_diff") or {}
-    if not isinstance(params, Mapping):
-        raise t.TraitError("params_diff must be a dict")
-    prompt = value.get("system_prompt")
+    effective = value.get("effective_params") or {}
+    if not isinstance(params, Mapping) or not isinstance(effective, Mapping):
+        raise t.TraitError("params_diff and effective_params must be dicts")
+    prompt, currency = value.get("system_prompt"), value.get("currency")
     return {
         "id": value["id"],
         "name": str(value.get("name") or value.get("model_name") or f"Window {value['id']}"),
         "model_name": str(value.get("model_name") or ""),
         "params_diff": dict(params),
+        "effective_params": dict(effective),
         "system_prompt": None if prompt is None else str(prompt),
+        "currency": None if currency is None else str(currency),
     }
 
 
@@ -85,13 +88,15 @@ class Board(anywidget.AnyWidget):
 
     windows = t.List(
         t.Dict(),
-        help="The columns, in order: {id, name, model_name, params_diff, system_prompt}; "
-        "params_diff holds only the params that differ from the model's defaults.",
+        help="The columns, in order: {id, name, model_name, params_diff, effective_params, "
+        "system_prompt, currency}; params_diff holds only the params that differ from the "
+        "model's defaults, effective_params the window's own over the model's defaults, "
+        "currency that of the model's prices (null without prices).",
     ).tag(sync=True)
     history = t.Dict(
         help="Window id (a string) → its exchanges in turn order: {turn_id, prompt, reply, "
         "status, error, finish_reason, ttft_ms, latency_ms, prompt_tokens, "
-        "completion_tokens, tokens_per_second}.",
+        "completion_tokens, tokens_per_second, cost, replaces_turn_id}.",
     ).tag(sync=True)
     conversation_id = t.Union(
         [t.Int(), t.Unicode()],
@@ -173,9 +178,17 @@ class Board(anywidget.AnyWidget):
         return self._last_turn_id
 
     def send(  # type: ignore[override]  # a prompt, not ipywidgets' raw message
-        self, prompt: str, window_ids: Iterable[int] | None = None
+        self,
+        prompt: str,
+        window_ids: Iterable[int] | None = None,
+        *,
+        replaces_turn_id: int | None = None,
     ) -> dict[str, Any]:
         """Send ``prompt`` to every window (or to ``window_ids``), as the shared input does.
+
+        With ``replaces_turn_id`` the new turn takes the place of that turn (the last one
+        of those windows) in their context, as a retry or an edited prompt does: the old
+        exchange stays in the history but is no longer sent upstream.
 
         Returns ``{"turn_id", "window_ids"}``; the open views stream the replies. Raises
         :class:`BoardError` when the message is refused (``VALIDATION_FAILED``,
@@ -185,7 +198,16 @@ class Board(anywidget.AnyWidget):
             self._send_message(prompt, window_ids)  # type: ignore[arg-type]
             return {}
         ids = None if window_ids is None else list(window_ids)
-        return self._start_turn(prompt, ids, request_id=None)
+        return self._start_turn(prompt, ids, request_id=None, replaces=replaces_turn_id)
+
+    def retry(self, window_id: int) -> dict[str, Any]:
+        """Send a window's last prompt again to that window only, in place of its last
+        exchange (after a failure, or for another sample)."""
+        exchanges = self.history.get(str(window_id)) or []
+        if not exchanges:
+            raise BoardError("VALIDATION_FAILED", f"window {window_id} has no turn to retry")
+        last = exchanges[-1]
+        return self.send(last["prompt"], [window_id], replaces_turn_id=last["turn_id"])
 
     def cancel(self, turn_id: int | None = None, window_ids: Iterable[int] | None = None) -> None:
         """Stop the replies of ``turn_id`` (default: every turn still running here)."""
@@ -290,9 +312,11 @@ class Board(anywidget.AnyWidget):
             raise BoardError("NOT_CONNECTED", "this board has no backend; it only shows history")
         return self._backend
 
-    def _check_send(self, content: Any, window_ids: Any) -> None:
+    def _check_send(self, content: Any, window_ids: Any, replaces: Any = None) -> None:
         if not isinstance(content, str) or not content.strip():
             raise BoardError("VALIDATION_FAILED", "the message is empty")
+        if replaces is not None and not _is_id(replaces):
+            raise BoardError("VALIDATION_FAILED", "replaces_turn_id must be a turn id or null")
         if window_ids is None:
             return
         if not isinstance(window_ids, list) or not all(_is_id(i) for i in window_ids):
@@ -304,10 +328,15 @@ class Board(anywidget.AnyWidget):
         if unknown:
             raise BoardError("VALIDATION_FAILED", f"no such window on this board: {unknown}")
 
-    def _start_turn(self, content: Any, window_ids: Any, request_id: str | None) -> dict[str, Any]:
+    def _start_turn(
+        self, content: Any, window_ids: Any, request_id: str | None, replaces: Any = None
+    ) -> dict[str, Any]:
         backend = self._require_backend()
-        self._check_send(content, window_ids)
-        result = backend.send_turn(content, window_ids)
+        self._check_send(content, window_ids, replaces)
+        if replaces is None:  # backends written before retries keep working
+            result = backend.send_turn(content, window_ids)
+        else:
+            result = backend.send_turn(content, window_ids, replaces_turn_id=replaces)
         turn_id, ids = result["turn_id"], list(result["window_ids"])
         # Only the view that asked uses a ticket minted now; others ask for their own,
         # since a ticket opens one stream once.
@@ -317,7 +346,9 @@ class Board(anywidget.AnyWidget):
                 ticket = backend.stream_ticket(turn_id)
             except Exception as exc:  # the turn runs anyway; the view will ask again
                 log.warning("no stream ticket for turn %s: %s", turn_id, exc)
-        self._announce(turn_id, content, ids, request_id=request_id, ticket=ticket)
+        self._announce(
+            turn_id, content, ids, request_id=request_id, ticket=ticket, replaces=replaces
+        )
         return {"turn_id": turn_id, "window_ids": ids}
 
     def _announce(
@@ -327,12 +358,13 @@ class Board(anywidget.AnyWidget):
         window_ids: list[int],
         request_id: str | None,
         ticket: str | None,
+        replaces: int | None = None,
     ) -> None:
         backend = self._require_backend()
         with self._lock:
             self._prompts[turn_id] = content
             self._last_turn_id = turn_id
-            self.history = add_turn(self.history, turn_id, content, window_ids)
+            self.history = add_turn(self.history, turn_id, content, window_ids, replaces)
         self._send_message(
             {
                 "type": "turn",
@@ -340,6 +372,7 @@ class Board(anywidget.AnyWidget):
                 "turn_id": turn_id,
                 "window_ids": window_ids,
                 "content": content,
+                "replaces_turn_id": replaces,
                 "stream": {"path": backend.stream_path(turn_id), "ticket": ticket},
             }
         )
@@ -397,8 +430,12 @@ class Board(anywidget.AnyWidget):
         return turn_id
 
     def _on_send(self, content: Mapping[str, Any]) -> None:
-        request_id = content.get("request_id")
-        self._start_turn(content.get("content"), content.get("window_ids"), request_id)
+        self._start_turn(
+            content.get("content"),
+            content.get("window_ids"),
+            content.get("request_id"),
+            content.get("replaces_turn_id"),
+        )
 
     def _on_cancel(self, content: Mapping[str, Any]) -> None:
         window_ids = content.get("window_ids")

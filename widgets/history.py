@@ -3,9 +3,12 @@
 An exchange is one window's part of one turn::
 
     {turn_id, prompt, reply, status, error, finish_reason,
-     ttft_ms, latency_ms, prompt_tokens, completion_tokens, tokens_per_second, cost}
+     ttft_ms, latency_ms, prompt_tokens, completion_tokens, tokens_per_second, cost,
+     replaces_turn_id}
 
 ``cost`` is in the model's currency, null when the model has no prices.
+``replaces_turn_id`` names the window's earlier exchange this one replaced (a retry, an
+edited prompt), null for a plain turn; the replaced exchange stays in the history.
 
 ``src/state/reducer.js`` applies events the same way in the browser; keep them in step.
 """
@@ -31,7 +34,9 @@ _NUMBERS = (
 )
 
 
-def new_exchange(turn_id: int, prompt: str, status: str = "queued") -> dict[str, Any]:
+def new_exchange(
+    turn_id: int, prompt: str, status: str = "queued", replaces_turn_id: int | None = None
+) -> dict[str, Any]:
     """A fresh exchange, before any event of its turn arrived."""
     return {
         "turn_id": turn_id,
@@ -41,6 +46,7 @@ def new_exchange(turn_id: int, prompt: str, status: str = "queued") -> dict[str,
         "error": None,
         "finish_reason": None,
         **dict.fromkeys(_NUMBERS),
+        "replaces_turn_id": replaces_turn_id,
     }
 
 
@@ -63,6 +69,9 @@ def normalise_exchange(value: Any) -> dict[str, Any]:
     for key in _NUMBERS:
         if exchange[key] is not None and not isinstance(exchange[key], int | float):
             raise ValueError(f"{key} must be a number or null")
+    replaces = exchange["replaces_turn_id"]
+    if replaces is not None and (isinstance(replaces, bool) or not isinstance(replaces, int)):
+        raise ValueError("replaces_turn_id must be a turn id or null")
     return exchange
 
 
@@ -78,13 +87,20 @@ def normalise_history(value: Any) -> History:
     return history
 
 
-def add_turn(history: History, turn_id: int, prompt: str, window_ids: Iterable[int]) -> History:
-    """A copy of ``history`` with a queued exchange of a new turn in each named window."""
+def add_turn(
+    history: History,
+    turn_id: int,
+    prompt: str,
+    window_ids: Iterable[int],
+    replaces_turn_id: int | None = None,
+) -> History:
+    """A copy of ``history`` with a queued exchange of a new turn in each named window
+    (a turn that replaces ``replaces_turn_id`` there: a retry, an edited prompt)."""
     result = copy.deepcopy(history)
     for window_id in window_ids:
         exchanges = result.setdefault(str(window_id), [])
         if not any(x["turn_id"] == turn_id for x in exchanges):
-            exchanges.append(new_exchange(turn_id, prompt))
+            exchanges.append(new_exchange(turn_id, prompt, replaces_turn_id=replaces_turn_id))
     return result
 
 

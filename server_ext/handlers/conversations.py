@@ -97,7 +97,8 @@ class MessagesHandler(ApiHandler):
         self.send(history)
 
     @operation(
-        "Send a prompt: to every window, or to window_ids (a fork)",
+        "Send a prompt: to every window, or to window_ids (a fork); with "
+        "replaces_turn_id, a retry or an edited prompt in place of that last turn",
         access="user",
         body=s.MESSAGE,
         answers={202: s.TURN_STARTED, 200: EVENT_STREAM},

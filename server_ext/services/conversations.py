@@ -3,8 +3,10 @@
 A conversation holds 1 to :data:`MAX_WINDOWS` windows, each a model with its own params
 and system prompt (the same model may appear twice). Its first turn goes to every
 window; later turns go to every window unless the caller names a subset (a fork). Each
-window's upstream request is its own chain. Every call is scoped to the caller: another
-user's conversation or turn is "not found".
+window's upstream request is its own chain. A turn may replace the last turn of its
+windows (``replaces_turn_id``: a retry, an edited prompt): the old turn stays stored and
+shown, but leaves those windows' chains, so no model sees the exchange it replaced.
+Every call is scoped to the caller: another user's conversation or turn is "not found".
 """
 
 from __future__ import annotations
@@ -178,9 +180,40 @@ class TurnPlan:
     targets: list[int]
     mode: str
     chains: dict[int, list[dict[str, str]]]
+    replaces: int | None = None
 
 
-def _plan_turn(conn: Any, user_id: int, conversation_id: int, asked: list[int] | None) -> TurnPlan:
+def _check_replaces(conn: Any, conversation_id: int, replaces: int, targets: list[int]) -> None:
+    """A turn may replace turn ``replaces`` (a retry, an edited prompt) in the target
+    windows that took part in it, where it must still be the newest turn: a replaced
+    exchange leaves the window's chain, and only the last one can go without a gap."""
+    took = turn_store.turn_windows(conn, conversation_id, replaces)
+    if took is None:
+        raise validation(
+            f"turn {replaces} is not a turn of this conversation", field="replaces_turn_id"
+        )
+    shared = [w for w in targets if w in took]
+    if not shared:
+        raise validation(
+            f"turn {replaces} has no reply in windows {targets}", field="replaces_turn_id"
+        )
+    latest = turn_store.latest_turns(conn, shared)
+    newer = sorted(w for w in shared if latest.get(w) != replaces)
+    if newer:
+        raise validation(
+            f"turn {replaces} is not the last turn of windows {newer}",
+            field="replaces_turn_id",
+            window_ids=newer,
+        )
+
+
+def _plan_turn(
+    conn: Any,
+    user_id: int,
+    conversation_id: int,
+    asked: list[int] | None,
+    replaces: int | None = None,
+) -> TurnPlan:
     """Validate a turn against the database (read only) and gather each window's chain."""
     conversation = conversation_store.get_conversation(conn, user_id, conversation_id)
     if conversation is None:
@@ -197,6 +230,8 @@ def _plan_turn(conn: Any, user_id: int, conversation_id: int, asked: list[int] |
             )
         targets = asked
     _refuse_busy(conn, targets)
+    if replaces is not None:
+        _check_replaces(conn, conversation_id, replaces, targets)
     models = turn_store.models_by_id(conn, [windows[w]["model_id"] for w in targets])
     off = [w for w in targets if not models[windows[w]["model_id"]]["enabled"]]
     if off:
@@ -204,7 +239,8 @@ def _plan_turn(conn: Any, user_id: int, conversation_id: int, asked: list[int] |
             "MODEL_NOT_FOUND", f"the model of windows {off} is disabled", window_ids=off
         )
     mode = "broadcast" if len(targets) == len(windows) else "single"
-    return TurnPlan(conversation, windows, models, targets, mode, turn_store.chains(conn, targets))
+    chains = turn_store.chains(conn, targets, dropping=replaces)
+    return TurnPlan(conversation, windows, models, targets, mode, chains, replaces)
 
 
 def _refuse_busy(conn: Any, window_ids: list[int]) -> None:
@@ -230,6 +266,8 @@ def _store_turn(
         limits.admit(conn, user_id=user_id, key_id=None, streams=len(plan.targets), at=at)
     turn_store.lock_conversation(conn, plan.conversation["id"])
     _refuse_busy(conn, plan.targets)
+    if plan.replaces is not None:  # a concurrent turn may have come after it meanwhile
+        _check_replaces(conn, plan.conversation["id"], plan.replaces, plan.targets)
     turn_id, _at, ids = turn_store.insert_turn(
         conn,
         conversation_id=plan.conversation["id"],
@@ -240,6 +278,7 @@ def _store_turn(
         runner=runner,
         at=at,
         source=source,
+        replaces_turn_id=plan.replaces,
     )
     return turn_id, {w: (i["result_id"], i["message_id"]) for w, i in ids.items()}
 
@@ -396,9 +435,12 @@ class ConversationService:
         content = _text(body.get("content"), "content", MAX_PROMPT_CHARS, required=True)
         assert content is not None
         asked = _window_ids(body.get("window_ids"))
+        replaces = body.get("replaces_turn_id")
+        if replaces is not None:
+            replaces = db_id(replaces, "replaces_turn_id")
         if self.quotas is not None:  # a used-up monthly budget refuses it (services/quotas.py)
             await self.quotas.check(user)
-        plan = await self.db.read(_plan_turn, user.id, conversation_id, asked)
+        plan = await self.db.read(_plan_turn, user.id, conversation_id, asked, replaces)
         runs = [_window_run(plan, window_id, content) for window_id in plan.targets]
         # Near a rate limit, no call starts before the turn is admitted.
         early = self.limits is None or self.limits.roomy(user.id, None)
@@ -440,6 +482,7 @@ class ConversationService:
             "conversation_id": conversation_id,
             "window_ids": plan.targets,
             "mode": plan.mode,
+            "replaces_turn_id": plan.replaces,
             "status": "running",
         }
 
@@ -463,6 +506,7 @@ class ConversationService:
             "conversation_id": turn["conversation_id"],
             "mode": turn["mode"],
             "content": turn["input_text"],
+            "replaces_turn_id": turn["replaces_turn_id"],
             "status": turn["status"],
             "created_at": turn["created_at"],
             "finished_at": turn["finished_at"],
@@ -539,6 +583,8 @@ def _message(row: dict[str, Any]) -> dict[str, Any]:
         "content": row["content"],
         "created_at": row["created_at"],
     }
+    if row["role"] == "user":
+        shown["replaces_turn_id"] = row["replaces_turn_id"]
     if row["role"] == "assistant":
         shown["result"] = public_result(row)
     return shown

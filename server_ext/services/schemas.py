@@ -142,8 +142,17 @@ CONVERSATION_UPDATE = {
     "minProperties": 1,
 }
 WINDOW_IDS: Schema = {"type": ["array", "null"], "minItems": 1, "items": ID}
+REPLACES_TURN_ID: Schema = {
+    **nullable(ID),
+    "description": "a retry or an edited prompt: the turn this one replaces in its windows, "
+    "where it must be the last turn; it stays stored and shown but leaves their context",
+}
 MESSAGE = obj(
-    {"content": text(MAX_PROMPT_CHARS, min_length=1), "window_ids": WINDOW_IDS},
+    {
+        "content": text(MAX_PROMPT_CHARS, min_length=1),
+        "window_ids": WINDOW_IDS,
+        "replaces_turn_id": REPLACES_TURN_ID,
+    },
     required=("content",),
 )
 CANCEL = obj({"window_ids": WINDOW_IDS})
@@ -298,6 +307,7 @@ TURN_STARTED = obj(
         "conversation_id": ID,
         "window_ids": {"type": "array", "items": ID},
         "mode": {"enum": ["broadcast", "single"]},
+        "replaces_turn_id": REPLACES_TURN_ID,
         "status": {"type": "string"},
     },
     required=("turn_id", "window_ids", "mode"),
@@ -324,6 +334,7 @@ TURN = obj(
         "conversation_id": ID,
         "mode": {"type": "string"},
         "content": {"type": "string"},
+        "replaces_turn_id": REPLACES_TURN_ID,
         "status": {"type": "string"},
         "created_at": TIME,
         "finished_at": TIME,
@@ -355,6 +366,7 @@ HISTORY = obj(
                                 "role": {"enum": ["system", "user", "assistant"]},
                                 "content": {"type": "string"},
                                 "created_at": TIME,
+                                "replaces_turn_id": REPLACES_TURN_ID,
                                 "result": obj(RESULT_FIELDS, closed=False),
                             },
                             required=("id", "role", "content"),

@@ -160,12 +160,17 @@ turns = _table(
     # and its request body as the client sent it.
     Column("api_key_id", Id),
     Column("request", JSON),
+    # A retry or an edited prompt: the earlier turn this one replaces in its windows.
+    # The replaced turn stays stored and shown, but leaves those windows' chains.
+    Column("replaces_turn_id", Id, _ref("turns.id", ondelete="SET NULL")),
     Column("created_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp),
     Index(None, "conversation_id", "id"),
     Index(None, "user_id", "created_at"),
     # a key's calls of the last minute (its rate limits)
     Index(None, "api_key_id", "created_at"),
+    # the turns that replace a turn (a window's chain leaves those out)
+    Index(None, "replaces_turn_id"),
 )
 
 turn_results = _table(

@@ -50,11 +50,26 @@ def models_by_id(conn: Connection, model_ids: list[int]) -> dict[int, dict[str, 
     return {row["id"]: dict(row) for row in rows}
 
 
-def chains(conn: Connection, window_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+def chains(
+    conn: Connection, window_ids: list[int], *, dropping: int | None = None
+) -> dict[int, list[dict[str, str]]]:
     """Each window's context as sent upstream: its user messages and the assistant
-    replies that succeeded, in order (failed or unfinished replies are left out)."""
+    replies that succeeded, in order (failed or unfinished replies are left out). A turn
+    that a later turn replaced in a window (a retry, an edited prompt) leaves that
+    window's chain whole, prompt and reply; so does turn ``dropping``, the one the turn
+    being planned replaces."""
     found: dict[int, list[dict[str, str]]] = {wid: [] for wid in window_ids}
-    rows = conn.execute(
+    later_result, later_turn = turn_results.alias("later_result"), turns.alias("later_turn")
+    replaced = (
+        select(later_result.c.id)
+        .select_from(later_result.join(later_turn, later_turn.c.id == later_result.c.turn_id))
+        .where(
+            later_turn.c.replaces_turn_id == messages.c.turn_id,
+            later_result.c.window_id == messages.c.window_id,
+        )
+        .exists()
+    )
+    query = (
         select(messages.c.window_id, messages.c.role, messages.c.content)
         .select_from(
             messages.outerjoin(
@@ -71,12 +86,39 @@ def chains(conn: Connection, window_ids: list[int]) -> dict[int, list[dict[str, 
                 messages.c.role != "assistant",
                 turn_results.c.status == "succeeded",
             ),
+            ~replaced,
         )
         .order_by(messages.c.window_id, messages.c.id)
     )
-    for row in rows:
+    if dropping is not None:
+        query = query.where(or_(messages.c.turn_id.is_(None), messages.c.turn_id != dropping))
+    for row in conn.execute(query):
         found[row.window_id].append({"role": row.role, "content": row.content})
     return found
+
+
+def turn_windows(conn: Connection, conversation_id: int, turn_id: int) -> list[int] | None:
+    """The windows that took part in a turn of this conversation; None when the
+    conversation has no such turn."""
+    owner = conn.execute(
+        select(turns.c.id).where(turns.c.id == turn_id, turns.c.conversation_id == conversation_id)
+    ).first()
+    if owner is None:
+        return None
+    rows = conn.execute(
+        select(turn_results.c.window_id).where(turn_results.c.turn_id == turn_id)
+    ).scalars()
+    return list(rows)
+
+
+def latest_turns(conn: Connection, window_ids: list[int]) -> dict[int, int]:
+    """Each window's newest turn id (windows without a turn are left out)."""
+    rows = conn.execute(
+        select(turn_results.c.window_id, func.max(turn_results.c.turn_id))
+        .where(turn_results.c.window_id.in_(window_ids))
+        .group_by(turn_results.c.window_id)
+    )
+    return {window_id: turn_id for window_id, turn_id in rows}
 
 
 def insert_turn(
@@ -90,6 +132,7 @@ def insert_turn(
     runner: str | None,
     at: dt.datetime | None = None,
     source: str = "board",
+    replaces_turn_id: int | None = None,
 ) -> tuple[int, dt.datetime, dict[int, dict[str, int]]]:
     """The turn, each target window's user message, an empty assistant message and a
     queued result run by process ``runner``, all dated ``at`` (when the user sent it;
@@ -104,6 +147,7 @@ def insert_turn(
                 mode=mode,
                 input_text=content,
                 status="running",
+                replaces_turn_id=replaces_turn_id,
                 created_at=now,
             )
         ).inserted_primary_key[0]
@@ -313,9 +357,14 @@ def history(
                 messages.c.role,
                 messages.c.content,
                 messages.c.created_at,
+                turns.c.replaces_turn_id,
                 *[c for c in RESULT_COLUMNS if c.name not in ("turn_id", "window_id")],
             )
-            .select_from(messages.outerjoin(turn_results, REPLY_OF_RESULT))
+            .select_from(
+                messages.outerjoin(turn_results, REPLY_OF_RESULT).outerjoin(
+                    turns, turns.c.id == messages.c.turn_id
+                )
+            )
             .where(
                 messages.c.conversation_id == conversation_id,
                 messages.c.window_id == window_id,

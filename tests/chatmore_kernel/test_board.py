@@ -179,3 +179,36 @@ def test_no_credential_in_the_widget_state(accounts: Accounts, demo_models: Demo
     assert token not in repr(user) and token not in repr(user._api.__dict__)
     board.close()
     reopened.close()
+
+
+def test_retry_a_failed_column_and_reopen(
+    accounts: Accounts, demo_models: DemoModels, demo_provider
+) -> None:
+    from tests.chatmore_kernel.conftest import register
+
+    priced = register(
+        accounts.admin,
+        demo_provider,
+        "demo-swift;tps=0",
+        pricing={"input": 1.0, "output": 2.0, "currency": "EUR"},
+    )
+    user = accounts.user
+    board = user.board([priced, demo_models.failing])
+    ok, broken = (w["id"] for w in board.windows)
+    assert [w["currency"] for w in board.windows] == ["EUR", None]
+    board.send("Compare SQL and NoSQL")
+    assert board.wait(timeout=30)
+    first = board.last_turn_id
+    assert board.history[str(ok)][0]["cost"] > 0
+    retried = board.retry(broken)
+    assert retried["window_ids"] == [broken]
+    assert board.wait(timeout=30)
+    assert [(x["turn_id"], x["replaces_turn_id"]) for x in board.history[str(broken)]] == [
+        (first, None),
+        (retried["turn_id"], first),
+    ]
+    reopened = cm.Session.board(user, conversation=board.conversation_id)
+    assert reopened.windows == board.windows
+    assert [x["replaces_turn_id"] for x in reopened.history[str(broken)]] == [None, first]
+    board.close()
+    reopened.close()

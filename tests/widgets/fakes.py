@@ -94,6 +94,7 @@ class FakeBackend:
         self.next_turn_id = first_turn_id
         self.api_key = SECRET  # a credential the backend holds; the board must never show it
         self.sent: list[tuple[str, list[int] | None]] = []
+        self.replaced: list[int | None] = []
         self.cancelled: list[tuple[int, list[int] | None]] = []
         self.tickets: list[str] = []
         self.reads: list[tuple[int, int | None]] = []
@@ -105,10 +106,13 @@ class FakeBackend:
         self.gate_after: int | None = None
         self.pause_every: int | None = None
 
-    def send_turn(self, content: str, window_ids: list[int] | None) -> dict[str, Any]:
+    def send_turn(
+        self, content: str, window_ids: list[int] | None, replaces_turn_id: int | None = None
+    ) -> dict[str, Any]:
         if self.refuse is not None:
             raise self.refuse
         self.sent.append((content, window_ids))
+        self.replaced.append(replaces_turn_id)
         turn_id, self.next_turn_id = self.next_turn_id, self.next_turn_id + 1
         ids = list(window_ids) if window_ids else list(self.windows)
         self.script[turn_id] = turn_events(turn_id, ids, self.chunks, self.fail)

@@ -30,6 +30,7 @@ def test_send_starts_a_turn_and_answers_with_its_stream(
         "turn_id": 7,
         "window_ids": [1, 2, 3],
         "content": "Hi?",
+        "replaces_turn_id": None,
         "stream": {"path": "chatmore/streams/turn/7", "ticket": "ticket-7-1"},
     }
     # Every window shows the prompt with its reply queued.
@@ -51,6 +52,38 @@ def test_a_fork_goes_to_the_named_window(make_board: BoardFactory, backend: Fake
     assert backend.sent == [("Only you", [2])]
     assert comm_of(board).custom()[-1]["window_ids"] == [2]
     assert list(board.history) == ["2"]
+
+
+def test_a_retry_or_an_edit_names_the_turn_it_replaces(
+    make_board: BoardFactory, backend: FakeBackend
+) -> None:
+    board = make_board(follow=False)
+    comm = comm_of(board)
+    comm.receive({"type": "send", "request_id": "r1", "content": "Hi?", "window_ids": None})
+    # An edited prompt from the front end: to every window, in place of turn 7.
+    comm.receive(
+        {
+            "type": "send",
+            "request_id": "r2",
+            "content": "Hello?",
+            "window_ids": None,
+            "replaces_turn_id": 7,
+        }
+    )
+    assert backend.replaced == [None, 7]
+    assert comm.custom()[-1]["replaces_turn_id"] == 7
+    assert [(x["turn_id"], x["replaces_turn_id"]) for x in board.history["2"]] == [
+        (7, None),
+        (8, 7),
+    ]
+    # From Python: retry window 2's last exchange, to window 2 only.
+    assert board.retry(2) == {"turn_id": 9, "window_ids": [2]}
+    assert backend.sent[-1] == ("Hello?", [2]) and backend.replaced[-1] == 8
+    with pytest.raises(BoardError, match="VALIDATION_FAILED"):
+        make_board(follow=False).retry(1)  # nothing to retry yet
+    comm.receive({"type": "send", "request_id": "r3", "content": "x", "replaces_turn_id": "8"})
+    assert comm.custom()[-1]["code"] == "VALIDATION_FAILED"
+    assert len(backend.sent) == 3
 
 
 def test_relay_transport_sends_no_ticket(make_board: BoardFactory, backend: FakeBackend) -> None:

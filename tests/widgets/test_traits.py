@@ -40,14 +40,18 @@ def test_windows_are_normalised() -> None:
             "name": "gpt-x",
             "model_name": "gpt-x",
             "params_diff": {},
+            "effective_params": {},
             "system_prompt": None,
+            "currency": None,
         },
         {
             "id": 5,
             "name": "hot",
             "model_name": "",
             "params_diff": {"temperature": 1.5},
+            "effective_params": {},
             "system_prompt": None,
+            "currency": None,
         },
     ]
 
@@ -60,6 +64,7 @@ def test_windows_are_normalised() -> None:
         [{"id": True}],
         [{"id": 1}, {"id": 1}],
         [{"id": 1, "params_diff": ["temperature"]}],
+        [{"id": 1, "effective_params": "temperature=1"}],
     ],
 )
 def test_bad_windows_are_refused(windows: list) -> None:
@@ -85,6 +90,7 @@ def test_history_is_normalised() -> None:
         {"1": [{"turn_id": 1, "status": "done"}]},
         {"1": [{"turn_id": 1, "error": "oops"}]},
         {"1": [{"turn_id": 1, "latency_ms": "fast"}]},
+        {"1": [{"turn_id": 2, "replaces_turn_id": "1"}]},
         {"1": "not a list"},
         ["not", "a", "dict"],
     ],

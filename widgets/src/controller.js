@@ -1,7 +1,8 @@
 // The model-level half of the board: created once per widget model in `initialize`, shared
 // by every view. It routes the kernel's custom messages, owns the turn streams and the
-// store; views only draw the store and call `send`, `cancel` and `stopAll`.
+// store; views only draw the store and call `send`, `retry`, `cancel` and `stopAll`.
 
+import { isTerminal } from "./protocol.js";
 import { VERSION } from "./version.js";
 import { Store } from "./state/store.js";
 import { jupyterBaseUrl } from "./transport/baseurl.js";
@@ -67,11 +68,21 @@ export class BoardController {
   }
 
   /**
-   * Send a message to every window (`windowIds` null) or to some of them.
+   * Send a message to every window (`windowIds` null) or to some of them; with
+   * `replaces`, in place of that turn (the windows' last), as a retry or an edit does.
    * Resolves when the kernel started the turn; rejects with a RequestError otherwise.
    */
-  send(content, windowIds = null) {
-    return this.requests.request({ type: "send", content, window_ids: windowIds });
+  send(content, windowIds = null, replaces = null) {
+    const message = { type: "send", content, window_ids: windowIds };
+    if (replaces != null) message.replaces_turn_id = replaces;
+    return this.requests.request(message);
+  }
+
+  /** Send a window's last prompt again, to it alone, in place of its last exchange. */
+  retry(windowId) {
+    const latest = this.store.latest(windowId);
+    if (!latest || !isTerminal(latest.status)) return;
+    this.send(latest.prompt, [windowId], latest.turn_id).catch((error) => this.reportError(error));
   }
 
   /** Stop one turn's replies (all of its windows when `windowIds` is null). */
@@ -108,7 +119,8 @@ export class BoardController {
 
   onTurn(message) {
     const mine = this.requests.owns(message);
-    this.store.addTurn(message.turn_id, message.content, message.window_ids || []);
+    const replaces = message.replaces_turn_id ?? null;
+    this.store.addTurn(message.turn_id, message.content, message.window_ids || [], replaces);
     // Only the browser that asked uses the ticket sent along; the others ask for their own.
     const ticket = mine ? message.stream?.ticket : null;
     this.follow(message.turn_id, message.stream?.path, { ticket });

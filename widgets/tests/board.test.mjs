@@ -92,7 +92,7 @@ test("one column per window, with name, param chips and an idle status", () => {
 test("before the first turn only the shared input sends; Ctrl+Enter sends to all", async () => {
   const mounted = mount();
   const { $, $$, model } = mounted;
-  assert.ok($$("[data-testid=column-input]").every((input) => input.disabled));
+  assert.ok($$("[data-testid=column-send]").every((button) => button.disabled));
   const input = $("[data-testid=shared-input]");
   assert.equal(input.disabled, false);
   type(input, "Compare yourselves");
@@ -133,8 +133,11 @@ test("streaming: status, per-column stop, and only the streaming reply is redraw
   assert.equal(reply2.innerHTML, before);
   assert.equal($("[data-window-id='1'] [data-testid=column-status]").textContent, "streaming");
   assert.equal($("[data-window-id='1'] [data-testid=column-stop]").hidden, false);
-  assert.equal($("[data-testid=shared-input]").disabled, true, "no send while a window streams");
-  assert.equal($("[data-window-id='1'] [data-testid=column-input]").disabled, true);
+  type($("[data-testid=shared-input]"), "Next question");
+  assert.equal($("[data-testid=send-button]").disabled, true, "no send while a window streams");
+  assert.equal($("[data-testid=shared-input]").disabled, false, "but the next can be written");
+  type($("[data-window-id='1'] [data-testid=column-input]"), "Only you");
+  assert.equal($("[data-window-id='1'] [data-testid=column-send]").disabled, true);
 
   $("[data-window-id='1'] [data-testid=column-stop]").click();
   assert.deepEqual(
@@ -181,10 +184,11 @@ test("an error shows in its column while the others go on; the footer shows metr
   const footer = $("[data-window-id='1'] [data-testid=column-footer]").textContent;
   assert.match(footer, /TTFT 120 ms/);
   assert.match(footer, /latency 1\.50 s/);
-  assert.match(footer, /9 → 30/);
+  assert.match(footer, /in 9 · out 30/);
   assert.match(footer, /21\.7 tok\/s/);
   // Column 2 ended: once its history exists it may be forked even while 3 still runs.
-  assert.equal($("[data-window-id='2'] [data-testid=column-input]").disabled, false);
+  type($("[data-window-id='2'] [data-testid=column-input]"), "Only you");
+  assert.equal($("[data-window-id='2'] [data-testid=column-send]").disabled, false);
   assert.deepEqual(
     $$("[data-testid=column-stop]").map((b) => b.hidden),
     [true, true, false],

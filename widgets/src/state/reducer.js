@@ -22,6 +22,8 @@ import { CANCELLED_CODE, INTERRUPTED_CODE, NO_RESULT_MESSAGE, isTerminal } from 
  * @property {number|null} completion_tokens
  * @property {number|null} tokens_per_second
  * @property {number|null} cost
+ * @property {number|null} replaces_turn_id the window's earlier exchange this one replaced
+ *   (a retry, an edited prompt); that one stays shown but leaves the window's context
  */
 /** @typedef {{event: string, id: number|null, data: Record<string, any>}} TurnEvent */
 
@@ -29,7 +31,7 @@ import { CANCELLED_CODE, INTERRUPTED_CODE, NO_RESULT_MESSAGE, isTerminal } from 
 export const keyOf = (windowId, turnId) => `${windowId}:${turnId}`;
 
 /** @returns {Exchange} */
-export function newExchange(turnId, prompt, status = "queued") {
+export function newExchange(turnId, prompt, status = "queued", replaces = null) {
   return {
     turn_id: turnId,
     prompt,
@@ -43,6 +45,7 @@ export function newExchange(turnId, prompt, status = "queued") {
     completion_tokens: null,
     tokens_per_second: null,
     cost: null,
+    replaces_turn_id: replaces,
   };
 }
 

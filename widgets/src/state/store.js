@@ -1,8 +1,10 @@
 // The board's state in the browser, shared by every view of one widget model.
 //
 // It holds the windows, the live history (the kernel's `history` trait merged with what
-// the streams brought since) and a board-level notice. Listeners hear which exchanges
-// changed; views batch that into one render per animation frame.
+// the streams brought since), a board-level notice, and what the user has on the go: the
+// composers' drafts and edits, and whether the columns scroll together. Those live here,
+// not in the DOM, so that they survive the columns being rebuilt and a view being made
+// again. Listeners hear what changed; views batch that into one render per frame.
 
 import { isTerminal } from "../protocol.js";
 import {
@@ -20,7 +22,14 @@ import {
  * @property {string} name
  * @property {string} model_name
  * @property {Record<string, unknown>} params_diff params that differ from the model's defaults
+ * @property {Record<string, unknown>} [effective_params] its own params over the model's
  * @property {string|null} system_prompt
+ * @property {string|null} [currency] of the model's prices; null: the model has none
+ */
+/**
+ * @typedef {object} Edit a composer that edits an earlier prompt
+ * @property {number} turnId the turn the next send replaces
+ * @property {string} draft what the composer held before, given back on cancel
  */
 
 /**
@@ -28,6 +37,8 @@ import {
  * @property {boolean} [windows] the list of windows changed (rebuild the columns)
  * @property {Set<string>} [keys] exchanges that changed (`windowId:turnId`)
  * @property {boolean} [notice] the board-level notice changed
+ * @property {boolean} [composers] a composer's edit began or ended
+ * @property {boolean} [sync] scrolling the columns together was turned on or off
  */
 
 export class Store {
@@ -39,6 +50,11 @@ export class Store {
     this.notice = null;
     /** Turns replayed from their first event: their replies restart from empty. */
     this.replaying = new Set();
+    /** @type {Map<string, string>} each composer's unsent text, by composer key */
+    this.drafts = new Map();
+    /** @type {Map<string, Edit>} composers editing an earlier prompt, by composer key */
+    this.edits = new Map();
+    this.syncScroll = false;
     this.listeners = new Set();
   }
 
@@ -72,6 +88,7 @@ export class Store {
   reset(history) {
     this.live = createLiveState();
     this.replaying.clear();
+    this.edits.clear(); // they name turns of the conversation shown before
     mergeHistory(this.live.history, history);
     this.emit({ windows: true });
   }
@@ -81,14 +98,46 @@ export class Store {
     this.emit({ notice: true });
   }
 
+  /** What a composer holds (a draft is kept as typed, without telling the views). */
+  draft(key) {
+    return this.drafts.get(key) ?? "";
+  }
+
+  setDraft(key, text) {
+    if (text) this.drafts.set(key, text);
+    else this.drafts.delete(key);
+  }
+
+  /** A composer starts editing the prompt of `turnId`: it holds that prompt now. */
+  startEdit(key, turnId, prompt) {
+    const previous = this.edits.get(key);
+    this.edits.set(key, { turnId, draft: previous ? previous.draft : this.draft(key) });
+    this.setDraft(key, prompt);
+    this.emit({ composers: true });
+  }
+
+  /** The edit ends: sent (the composer empties) or given up (its old draft comes back). */
+  endEdit(key, { sent = false } = {}) {
+    const edit = this.edits.get(key);
+    if (!edit) return;
+    this.edits.delete(key);
+    this.setDraft(key, sent ? "" : edit.draft);
+    this.emit({ composers: true });
+  }
+
+  setSyncScroll(on) {
+    this.syncScroll = Boolean(on);
+    this.emit({ sync: true });
+  }
+
   /** A turn has started: a queued exchange in each of its windows. */
-  addTurn(turnId, content, windowIds) {
+  addTurn(turnId, content, windowIds, replaces = null) {
     this.live.prompts.set(turnId, content);
     const keys = new Set();
     for (const windowId of windowIds) {
       const list = (this.live.history[String(windowId)] ??= []);
       if (!list.some((x) => x.turn_id === turnId)) {
-        list.push(newExchange(turnId, content));
+        list.push(newExchange(turnId, content, "queued", replaces));
         keys.add(keyOf(windowId, turnId));
       }
     }
@@ -130,6 +179,31 @@ export class Store {
   latest(windowId) {
     const list = this.exchanges(windowId);
     return list[list.length - 1];
+  }
+
+  /** Whether a later exchange of the window replaced this turn's (a retry, an edit). */
+  isReplaced(windowId, turnId) {
+    return this.exchanges(windowId).some((x) => x.replaces_turn_id === turnId);
+  }
+
+  /** Every turn of the board, oldest first: one row of the columns each. */
+  turnIds() {
+    const ids = new Set();
+    for (const list of Object.values(this.live.history)) for (const x of list) ids.add(x.turn_id);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /** The windows (in column order) that a turn went to. */
+  windowsOf(turnId) {
+    return this.windows.map((w) => w.id).filter((id) => this.exchange(id, turnId));
+  }
+
+  /** The newest turn and its prompt, or null before the first turn. */
+  lastTurn() {
+    let last = null;
+    for (const list of Object.values(this.live.history))
+      for (const x of list) if (last === null || x.turn_id > last.turn_id) last = x;
+    return last && { turnId: last.turn_id, prompt: last.prompt };
   }
 
   /** Whether a window has a reply queued or streaming (sending to it is refused). */

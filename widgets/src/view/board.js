@@ -1,11 +1,14 @@
-// One view of the board: the columns side by side, the shared input and "stop all".
+// One view of the board: the columns side by side, the toolbar ("Sync scroll", "Stop
+// all") and the shared input.
 //
 // The view only draws. It listens to the shared store, collects what changed, and draws
 // it in the next animation frame: one frame for all columns per burst of events, and only
 // the exchanges that changed (as many as fit in a few milliseconds; the rest in the next
-// frame). A frame first reads every column's scroll position, then
-// writes; columns out of view are drawn when they come into view. A streamed reply that
-// has ended is checked against a fresh render afterwards, one per idle task.
+// frame). A frame first reads every column's scroll position, then writes (scrolls first,
+// then the DOM); columns out of view are drawn when they come into view. A streamed reply
+// that has ended is checked against a fresh render afterwards, one per idle task. Rows of
+// one turn are lined up across columns by a ResizeObserver (rows.js), never by reading
+// layout here. Esc anywhere in the board stops what is still answering.
 
 import { createFrameScheduler } from "../render/frame.js";
 import { renderMarkdown } from "../render/markdown.js";
@@ -14,11 +17,14 @@ import { ColumnView } from "./column.js";
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
 import { markDrawn } from "./probe.js";
+import { createRowAligner } from "./rows.js";
 import { watchVisibility } from "./visibility.js";
 import { mountVoteBar } from "./votebar.js";
 
 /** Drawing replies stops for this frame once it took this long (at least one is drawn). */
 const FRAME_BUDGET_MS = 6;
+
+const turnOf = (key) => Number(key.slice(key.lastIndexOf(":") + 1));
 
 /**
  * @param {{el: HTMLElement, model: import("@anywidget/types").AnyModel,
@@ -32,17 +38,36 @@ export function mountBoard({ el, model, controller }) {
   let dirty = new Set();
   /** Changed exchanges of columns out of view, drawn when their column is seen. */
   let deferred = new Set();
+  /** Turns every column has a row for. */
+  let rowsOf = new Set();
   let rebuild = true;
+  let composersChanged = false;
+  /** Sync scroll was just turned on: line the columns up with the first one. */
+  let syncStart = false;
   const checks = createCheckQueue();
+  const aligner = createRowAligner();
   const visibility = watchVisibility((column) => {
     for (const key of deferred) if (columnOf(key) === column) dirty.add(key);
     scheduler.schedule();
   });
 
   const title = h("h3", { class: "cm-title", dataset: { testid: "board-title" } });
+  const syncScroll = h("input", { type: "checkbox", dataset: { testid: "sync-scroll" } });
+  syncScroll.addEventListener("change", () => store.setSyncScroll(syncScroll.checked));
+  const syncLabel = h(
+    "label",
+    { class: "cm-toggle", title: "Scroll every column together" },
+    syncScroll,
+    "Sync scroll",
+  );
   const stopAll = h(
     "button",
-    { class: "cm-stop cm-stop-all", type: "button", dataset: { testid: "stop-all" } },
+    {
+      class: "cm-stop cm-stop-all",
+      type: "button",
+      title: "Stop every reply (Esc)",
+      dataset: { testid: "stop-all" },
+    },
     "Stop all",
   );
   stopAll.addEventListener("click", () => controller.stopAll());
@@ -59,25 +84,55 @@ export function mountBoard({ el, model, controller }) {
     noticeText,
     dismiss,
   );
-  const grid = h("div", { class: "cm-grid", dataset: { testid: "columns" } });
+  const strip = h("div", { class: "cm-columns", dataset: { testid: "columns" } });
+  const editLast = h(
+    "button",
+    {
+      class: "cm-link",
+      type: "button",
+      title: "Put the last message back here to edit it and send it again",
+      dataset: { testid: "edit-last" },
+    },
+    "Edit last",
+  );
+  editLast.addEventListener("click", () => {
+    const last = store.lastTurn();
+    if (last) composer.edit(last.turnId, last.prompt);
+  });
   const composer = createComposer({
+    store,
+    key: "shared",
     testid: "shared-input",
     sendTestid: "send-button",
-    placeholder: "Message every column… (Ctrl+Enter to send)",
+    placeholder: "Message every column… (Ctrl+Enter to send, Esc to stop)",
     label: "Message to every column",
+    editNote: "Editing the last message: sending replaces it in the columns it went to.",
     className: "cm-shared-composer",
-    onSend: (text) => controller.send(text, null),
+    extra: editLast,
+    onSend: (text, replaces) => {
+      // An edit goes where the edited message went; a new message goes everywhere.
+      const to = replaces != null ? store.windowsOf(replaces) : [];
+      const everywhere = !to.length || to.length === store.windows.length;
+      return controller.send(text, everywhere ? null : to, replaces);
+    },
   });
   const voteBar = mountVoteBar({ model, controller });
   const root = h(
     "div",
-    { class: "chatmore-board", dataset: { testid: "chatmore-board" } },
-    h("div", { class: "cm-toolbar" }, title, stopAll),
+    // Focusable, so that a click anywhere in the board puts the focus (and Esc) here.
+    { class: "chatmore-board", tabindex: "-1", dataset: { testid: "chatmore-board" } },
+    h("div", { class: "cm-toolbar" }, title, syncLabel, stopAll),
     notice,
-    grid,
+    strip,
     voteBar.el,
     composer.el,
   );
+  root.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !store.openTurns().length) return;
+    event.preventDefault();
+    event.stopPropagation();
+    controller.stopAll();
+  });
 
   const columnOf = (key) => columns.get(key.slice(0, key.lastIndexOf(":")));
 
@@ -85,19 +140,34 @@ export function mountBoard({ el, model, controller }) {
     for (const column of columns.values()) column.dispose();
     columns = new Map();
     deferred = new Set();
+    rowsOf = new Set();
     visibility.reset();
-    grid.replaceChildren();
+    aligner.reset();
+    strip.replaceChildren();
+    const onScroll = () => {
+      if (store.syncScroll) scheduler.schedule();
+    };
     for (const window of store.windows) {
-      const column = new ColumnView(window, controller);
+      const column = new ColumnView(window, controller, { aligner, onScroll });
       columns.set(String(window.id), column);
-      grid.append(column.el);
+      strip.append(column.el);
       visibility.watch(column);
       for (const exchange of store.exchanges(window.id))
         dirty.add(`${window.id}:${exchange.turn_id}`);
     }
+    addRows(store.turnIds());
     if (!store.windows.length)
-      grid.append(h("div", { class: "cm-empty" }, "This board has no windows."));
-    grid.dataset.columns = String(store.windows.length);
+      strip.append(h("div", { class: "cm-empty" }, "This board has no windows."));
+    strip.dataset.columns = String(store.windows.length);
+  }
+
+  /** Give every column a row for each of these turns (those it has not got yet). */
+  function addRows(turnIds) {
+    for (const turnId of turnIds) {
+      if (rowsOf.has(turnId)) continue;
+      rowsOf.add(turnId);
+      for (const column of columns.values()) column.ensureRow(turnId);
+    }
   }
 
   function layout() {
@@ -106,17 +176,31 @@ export function mountBoard({ el, model, controller }) {
     title.hidden = !title.textContent;
   }
 
+  /** Read: every column's scroll position (the layout is clean here), and who leads. */
+  function measure() {
+    const all = [...columns.values()];
+    // Sync scroll needs every column's position, on screen or not.
+    const read = store.syncScroll ? all : all.filter((c) => c.visible);
+    const behind = read.filter((c) => c.follow.measure());
+    let leader = null;
+    for (const column of read) if (column.follow.takeLead() && !leader) leader = column;
+    if (store.syncScroll && syncStart) leader ??= all[0] ?? null;
+    syncStart = false;
+    return { behind, leader: store.syncScroll ? leader : null, read };
+  }
+
   function draw() {
     if (rebuild) {
       rebuild = false;
       buildColumns();
     }
-    // Read: where each column on screen is scrolled (the layout is clean here), then
-    // scroll those that follow their newest text…
-    const behind = [...columns.values()].filter((c) => c.visible && c.follow.measure());
+    const { behind, leader, read } = measure();
+    // Write scrolls first (no DOM change yet, so no layout is needed for them)…
     for (const column of behind) column.follow.catchUp();
-    // …then write, and read no layout after this. A busy frame leaves the exchanges it
+    if (leader) for (const c of read) if (c !== leader) c.follow.scrollWith(leader.follow);
+    // …then the DOM, and read no layout after this. A busy frame leaves the exchanges it
     // had no time for to the next one (they go round: a drawn key rejoins at the end).
+    addRows([...dirty].map(turnOf));
     const drawn = [];
     const start = performance.now();
     for (const key of dirty) {
@@ -129,14 +213,21 @@ export function mountBoard({ el, model, controller }) {
         continue;
       }
       deferred.delete(key);
-      const ended = column.renderExchange(Number(key.slice(key.lastIndexOf(":") + 1)));
+      const ended = column.renderExchange(turnOf(key));
       if (ended) checks.add(ended);
       drawn.push(key);
     }
     if (dirty.size) scheduler.schedule();
+    if (composersChanged) {
+      composersChanged = false;
+      composer.sync();
+      for (const column of columns.values()) column.composer.sync();
+    }
     for (const column of columns.values()) column.updateChrome();
     const busy = store.windows.some((w) => store.isBusy(w.id));
     stopAll.hidden = store.openTurns().length === 0;
+    syncScroll.checked = store.syncScroll;
+    editLast.hidden = busy || !store.hasHistory();
     if (!store.windows.length) composer.setDisabled(true, "This board has no windows.");
     else if (busy) composer.setDisabled(true, "Wait for the replies to finish, or stop them.");
     else composer.setDisabled(false);
@@ -149,6 +240,8 @@ export function mountBoard({ el, model, controller }) {
   const unsubscribe = store.subscribe((change) => {
     if (change.windows) rebuild = true;
     if (change.keys) for (const key of change.keys) dirty.add(key);
+    if (change.composers) composersChanged = true;
+    if (change.sync) syncStart = store.syncScroll;
     scheduler.schedule();
   });
   const onLayout = () => layout();
@@ -165,6 +258,7 @@ export function mountBoard({ el, model, controller }) {
     voteBar.dispose();
     scheduler.cancel();
     visibility.reset();
+    aligner.reset();
     checks.clear();
     for (const column of columns.values()) column.dispose();
     model.off("change:height", onLayout);

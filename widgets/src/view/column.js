@@ -1,24 +1,44 @@
-// One column: a window's header (name, params, status), its exchanges, its footer
-// (metrics of the last reply) and its own input, which forks the conversation.
+// One column: a window's header (name, model, params, status), its exchanges in one row
+// per turn of the board (rows.js lines them up across columns), its footer (metrics of
+// the last reply) and its own input, which forks the conversation. The last exchange
+// carries "Retry" and "Edit": both make a new turn that replaces it in this column.
 
+import { isTerminal } from "../protocol.js";
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
 import { ExchangeView } from "./exchange.js";
 import { ScrollFollow } from "./follow.js";
 import { formatCost, formatMs, formatRate, formatTokens, paramChips } from "./format.js";
 import { watchParking } from "./parking.js";
+import { HEADER } from "./rows.js";
+
+/** How a reply's status reads in the column's badge. */
+const STATUS_TEXT = { cancelled: "stopped" };
+
+/**
+ * @typedef {object} Row one turn's place in the column
+ * @property {HTMLElement} el
+ * @property {HTMLElement} content the exchange (if the turn came here) and its actions
+ * @property {HTMLElement|null} note "replaced", once a later exchange replaced this one
+ */
 
 export class ColumnView {
   /**
    * @param {import("../state/store.js").BoardWindow} window
    * @param {import("../controller.js").BoardController} controller
+   * @param {{aligner: ReturnType<typeof import("./rows.js").createRowAligner>,
+   *          onScroll: () => void}} board
    */
-  constructor(window, controller) {
+  constructor(window, controller, { aligner, onScroll }) {
     this.window = window;
     this.controller = controller;
     this.store = controller.store;
+    this.aligner = aligner;
     /** @type {Map<number, ExchangeView>} */
     this.exchanges = new Map();
+    /** @type {Map<number, Row>} rows by turn id, and their turn ids in order */
+    this.rows = new Map();
+    this.order = [];
 
     this.status = h("span", { class: "cm-status", dataset: { testid: "column-status" } });
     this.stop = h(
@@ -32,27 +52,49 @@ export class ColumnView {
       "Stop",
     );
     this.stop.addEventListener("click", () => this.cancel());
-    const chips = paramChips(window.params_diff).map(({ name, text }) =>
+    const chips = paramChips(window, this.store.windows).map(({ name, text }) =>
       h("span", { class: "cm-chip", dataset: { testid: "param-chip", param: name } }, text),
     );
     const system = window.system_prompt
       ? h("span", { class: "cm-chip cm-chip-system", title: window.system_prompt }, "system prompt")
       : null;
-    const header = h(
-      "header",
-      { class: "cm-column-header" },
+    // Names are shown whole where they fit, cut with an ellipsis where not: the tooltip
+    // always has the whole name (knowing whether it was cut would mean reading layout).
+    const model = window.model_name && window.model_name !== window.name;
+    const heading = h(
+      "div",
+      { class: "cm-column-heading" },
       h(
         "div",
         { class: "cm-column-title" },
-        h("span", { class: "cm-column-name", dataset: { testid: "column-name" } }, window.name),
-        window.model_name && window.model_name !== window.name
-          ? h("span", { class: "cm-column-model" }, window.model_name)
-          : null,
+        h(
+          "span",
+          { class: "cm-column-name", title: window.name, dataset: { testid: "column-name" } },
+          window.name,
+        ),
         this.status,
         this.stop,
       ),
+      model
+        ? h(
+            "div",
+            {
+              class: "cm-column-model",
+              title: window.model_name,
+              dataset: { testid: "column-model" },
+            },
+            window.model_name,
+          )
+        : null,
       chips.length || system ? h("div", { class: "cm-chips" }, ...chips, system) : null,
     );
+    // As tall as the tallest header, so that every column's body starts at one height.
+    const header = h(
+      "header",
+      { class: "cm-column-header", dataset: { testid: "column-header" } },
+      heading,
+    );
+    aligner.watch(HEADER, header, heading);
     this.empty = h("div", { class: "cm-empty" }, "No messages yet.");
     // Scroll anchoring holds this in place while the text above it grows (follow.js).
     this.anchor = h("div", { class: "cm-follow-anchor", "aria-hidden": "true" });
@@ -62,16 +104,49 @@ export class ColumnView {
       this.empty,
       this.anchor,
     );
-    this.follow = new ScrollFollow(this.body);
-    this.parking = watchParking();
+    this.follow = new ScrollFollow(this.body, onScroll);
+    this.parking = watchParking(this.body);
     /** Whether the column is on screen (the board skips drawing it otherwise). */
     this.visible = true;
+
+    this.retry = h(
+      "button",
+      {
+        class: "cm-link",
+        type: "button",
+        title: "Send this prompt again to this column, in place of this reply",
+        dataset: { testid: "exchange-retry" },
+      },
+      "Retry",
+    );
+    this.retry.addEventListener("click", () => controller.retry(window.id));
+    this.editLast = h(
+      "button",
+      {
+        class: "cm-link",
+        type: "button",
+        title: "Edit this prompt and send it again to this column",
+        dataset: { testid: "exchange-edit" },
+      },
+      "Edit",
+    );
+    this.editLast.addEventListener("click", () => {
+      const latest = this.store.latest(window.id);
+      if (latest) this.composer.edit(latest.turn_id, latest.prompt);
+    });
+    this.actions = h(
+      "div",
+      { class: "cm-exchange-actions", dataset: { testid: "exchange-actions" }, hidden: true },
+      this.retry,
+      this.editLast,
+    );
+
     this.metrics = {
       ttft: h("span", { dataset: { metric: "ttft" }, title: "Time to first token" }),
       latency: h("span", { dataset: { metric: "latency" }, title: "Latency" }),
-      tokens: h("span", { dataset: { metric: "tokens" }, title: "Prompt → completion tokens" }),
+      tokens: h("span", { dataset: { metric: "tokens" }, title: "Prompt and completion tokens" }),
       rate: h("span", { dataset: { metric: "rate" }, title: "Tokens per second" }),
-      cost: h("span", { dataset: { metric: "cost" }, title: "Cost, in the model's currency" }),
+      cost: h("span", { dataset: { metric: "cost" }, title: "What the reply cost" }),
     };
     this.footer = h(
       "footer",
@@ -79,12 +154,15 @@ export class ColumnView {
       ...Object.values(this.metrics),
     );
     this.composer = createComposer({
+      store: this.store,
+      key: `window:${window.id}`,
       testid: "column-input",
       sendTestid: "column-send",
       placeholder: `Only to ${window.name}…`,
       label: `Message to ${window.name} only`,
+      editNote: "Editing the last message: sending replaces it in this column.",
       className: "cm-column-composer",
-      onSend: (text) => controller.send(text, [window.id]),
+      onSend: (text, replaces) => controller.send(text, [window.id], replaces),
     });
     this.el = h(
       "section",
@@ -110,6 +188,29 @@ export class ColumnView {
     if (latest) this.controller.cancel(latest.turn_id, [this.window.id]);
   }
 
+  /** Make sure the column has a row for turn `turnId`, in turn order (DOM writes only). */
+  ensureRow(turnId) {
+    let row = this.rows.get(turnId);
+    if (row) return row;
+    const content = h("div", { class: "cm-row-content" });
+    const el = h(
+      "div",
+      { class: "cm-turn-row", dataset: { testid: "turn-row", turnId: String(turnId) } },
+      content,
+    );
+    row = { el, content, note: null };
+    this.rows.set(turnId, row);
+    this.empty.remove(); // an empty row keeps the turns of the other columns in line
+    // Turns almost always come in order: a new row goes last.
+    let at = this.order.length;
+    while (at > 0 && this.order[at - 1] > turnId) at -= 1;
+    const next = at < this.order.length ? this.rows.get(this.order[at]).el : this.anchor;
+    this.order.splice(at, 0, turnId);
+    this.body.insertBefore(el, next);
+    this.aligner.watch(turnId, el, content);
+    return row;
+  }
+
   /**
    * Draw one exchange (DOM writes only: the board measured the scroll position before).
    * Returns its view when its streamed reply has just ended and wants a final check.
@@ -122,21 +223,28 @@ export class ColumnView {
     if (!view) {
       view = new ExchangeView(exchange);
       this.exchanges.set(turnId, view);
-      this.insert(view);
+      this.ensureRow(turnId).content.prepend(view.el);
       this.parking.watch(view);
+      if (this.store.isReplaced(this.window.id, turnId)) this.markReplaced(turnId);
+      if (exchange.replaces_turn_id != null) this.markReplaced(exchange.replaces_turn_id);
     }
     return view.render(exchange) ? view : null;
   }
 
-  /** Put a new exchange in turn order (almost always: at the end). */
-  insert(view) {
-    this.empty.remove();
-    const order = this.store.exchanges(this.window.id).map((x) => x.turn_id);
-    const next = order.slice(order.indexOf(view.turnId) + 1).find((id) => this.exchanges.has(id));
-    this.body.insertBefore(view.el, next === undefined ? this.anchor : this.exchanges.get(next).el);
+  /** A later exchange replaced this turn's here: it stays, marked, out of the context. */
+  markReplaced(turnId) {
+    const row = this.rows.get(turnId);
+    if (!row || row.note || !this.exchanges.has(turnId)) return;
+    row.el.dataset.replaced = "true";
+    row.note = h(
+      "div",
+      { class: "cm-replaced-note", dataset: { testid: "replaced-note" } },
+      "Replaced by a later attempt: no longer sent as context.",
+    );
+    row.content.append(row.note);
   }
 
-  /** Status badge, footer, stop button and input: cheap, so done every frame. */
+  /** Status badge, footer, actions, stop button and input: cheap, so done every frame. */
   updateChrome() {
     const id = this.window.id;
     const latest = this.store.latest(id);
@@ -144,7 +252,7 @@ export class ColumnView {
     const busy = this.store.isBusy(id);
     if (this.status.dataset.status !== status) {
       this.status.dataset.status = status;
-      this.status.textContent = status;
+      this.status.textContent = STATUS_TEXT[status] ?? status;
       this.el.dataset.status = status;
     }
     this.stop.hidden = !busy;
@@ -153,12 +261,13 @@ export class ColumnView {
       latency: latest?.latency_ms != null ? `latency ${formatMs(latest.latency_ms)}` : "",
       tokens: latest ? formatTokens(latest.prompt_tokens, latest.completion_tokens) : "",
       rate: latest ? formatRate(latest.tokens_per_second) : "",
-      cost: latest ? formatCost(latest.cost) : "",
+      cost: latest ? formatCost(latest.cost, this.window.currency) : "",
     };
     for (const [name, text] of Object.entries(metrics)) {
       if (this.metrics[name].textContent !== text) this.metrics[name].textContent = text;
       this.metrics[name].hidden = !text;
     }
+    this.placeActions(latest, busy);
     if (!this.store.hasHistory()) {
       this.composer.setDisabled(
         true,
@@ -169,5 +278,13 @@ export class ColumnView {
     } else {
       this.composer.setDisabled(false);
     }
+  }
+
+  /** Retry and Edit go under the last exchange once it has ended. */
+  placeActions(latest, busy) {
+    const row = latest && this.exchanges.has(latest.turn_id) && this.rows.get(latest.turn_id);
+    const shown = Boolean(row) && isTerminal(latest.status) && !busy;
+    if (shown && this.actions.parentNode !== row.content) row.content.append(this.actions);
+    this.actions.hidden = !shown;
   }
 }

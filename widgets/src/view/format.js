@@ -6,15 +6,21 @@ export function formatMs(ms) {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** "12 → 348" (prompt → completion tokens), "" when unknown. */
+/** "in 12 · out 348" (prompt and completion tokens), "" when unknown. */
 export function formatTokens(prompt, completion) {
   if (completion == null && prompt == null) return "";
-  return `${prompt ?? "?"} → ${completion ?? "?"}`;
+  return `in ${prompt ?? "?"} · out ${completion ?? "?"}`;
 }
 
-export function formatCost(cost) {
+const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CNY: "¥" };
+
+/** "$0.0012", "0.0012 CHF"; "" without a cost (a model without prices). */
+export function formatCost(cost, currency = null) {
   if (cost == null || !Number.isFinite(cost)) return "";
-  return `cost ${cost < 0.01 ? cost.toPrecision(2) : cost.toFixed(4)}`;
+  // Small amounts keep two significant digits; larger ones four decimals.
+  const amount = cost === 0 ? "0" : cost < 0.01 ? cost.toPrecision(2) : cost.toFixed(4);
+  const code = (currency || "USD").toUpperCase();
+  return code in SYMBOLS ? `${SYMBOLS[code]}${amount}` : `${amount} ${code}`;
 }
 
 export function formatRate(tokensPerSecond) {
@@ -22,10 +28,26 @@ export function formatRate(tokensPerSecond) {
   return `${tokensPerSecond.toFixed(1)} tok/s`;
 }
 
-/** One chip per param that differs from the model's defaults: ["temperature 0.2", …]. */
-export function paramChips(params) {
-  return Object.entries(params || {}).map(([name, value]) => {
-    const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
-    return { name, text: `${name} ${shown}` };
-  });
+function chip(name, value) {
+  const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return { name, text: `${name} ${shown}` };
+}
+
+/**
+ * A column's params as chips: [{name, text: "temperature 0.2"}, …]. Those that differ
+ * from the model's defaults; and on a sweep (the same model in several columns) every
+ * param any of those columns sets, each with this column's value, defaults included —
+ * so that each column of a temperature sweep shows its temperature.
+ * @param {import("../state/store.js").BoardWindow} window
+ * @param {import("../state/store.js").BoardWindow[]} windows every column of the board
+ */
+export function paramChips(window, windows = [window]) {
+  const diff = window.params_diff || {};
+  const siblings = windows.filter((w) => w.model_name && w.model_name === window.model_name);
+  if (siblings.length < 2) return Object.entries(diff).map(([name, value]) => chip(name, value));
+  const effective = window.effective_params || {};
+  const names = new Set(siblings.flatMap((w) => Object.keys(w.params_diff || {})));
+  return [...names]
+    .filter((name) => name in diff || name in effective)
+    .map((name) => chip(name, name in diff ? diff[name] : effective[name]));
 }

@@ -14,7 +14,8 @@ const MARGIN = "1500px 0px";
  * @property {() => void} unpark
  */
 
-export function watchParking() {
+/** @param {Element|null} [root] the column's scrolling body: "far" is far from what it shows */
+export function watchParking(root = null) {
   const Observer = globalThis.IntersectionObserver;
   /** @type {Map<Element, Parkable>} */
   const byElement = new Map();
@@ -29,7 +30,9 @@ export function watchParking() {
               else view.park();
             }
           },
-          { rootMargin: MARGIN },
+          // Measured from the viewport alone, the margin would not reach past the
+          // column's own clip: every reply just scrolled out of it would be emptied.
+          { root, rootMargin: MARGIN },
         )
       : null;
   return {
