@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from .db import utcnow
 from .tables import conversations, experiments, models, windows
@@ -60,15 +60,24 @@ def insert_conversation(
     return int(conversation_id)
 
 
+# Read on every turn (its plan): built once.
+_ONE_CONVERSATION = select(conversations).where(
+    conversations.c.id == bindparam("conversation_id"),
+    conversations.c.user_id == bindparam("user_id"),
+)
+_WINDOWS_OF = (
+    select(*WINDOW_COLUMNS)
+    .join(models, models.c.id == windows.c.model_id)
+    .where(windows.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+    .order_by(windows.c.conversation_id, windows.c.sort_order, windows.c.id)
+)
+
+
 def get_conversation(
     conn: Connection, user_id: int, conversation_id: int
 ) -> dict[str, Any] | None:
     row = (
-        conn.execute(
-            select(conversations).where(
-                conversations.c.id == conversation_id, conversations.c.user_id == user_id
-            )
-        )
+        conn.execute(_ONE_CONVERSATION, {"conversation_id": conversation_id, "user_id": user_id})
         .mappings()
         .first()
     )
@@ -81,12 +90,7 @@ def get_conversation(
 
 def windows_of(conn: Connection, conversation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {cid: [] for cid in conversation_ids}
-    rows = conn.execute(
-        select(*WINDOW_COLUMNS)
-        .join(models, models.c.id == windows.c.model_id)
-        .where(windows.c.conversation_id.in_(conversation_ids))
-        .order_by(windows.c.conversation_id, windows.c.sort_order, windows.c.id)
-    ).mappings()
+    rows = conn.execute(_WINDOWS_OF, {"conversation_ids": conversation_ids}).mappings()
     for row in rows:
         found[row["conversation_id"]].append(dict(row))
     return found

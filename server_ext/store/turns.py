@@ -36,29 +36,27 @@ def lock_conversation(conn: Connection, conversation_id: int) -> None:
     ).first()
 
 
+# The statements a turn's plan runs (services/conversations.py), built once: building
+# one costs more than running it (column proxies of the aliases, coercions).
+_WINDOW_IDS = bindparam("window_ids", expanding=True)
+_BUSY = select(turn_results.c.window_id).where(
+    turn_results.c.window_id.in_(_WINDOW_IDS), turn_results.c.status.in_(ACTIVE)
+)
+_MODELS = select(models).where(models.c.id.in_(bindparam("model_ids", expanding=True)))
+
+
 def busy_windows(conn: Connection, window_ids: list[int]) -> set[int]:
-    rows = conn.execute(
-        select(turn_results.c.window_id).where(
-            turn_results.c.window_id.in_(window_ids), turn_results.c.status.in_(ACTIVE)
-        )
-    )
+    rows = conn.execute(_BUSY, {"window_ids": window_ids})
     return {row.window_id for row in rows}
 
 
 def models_by_id(conn: Connection, model_ids: list[int]) -> dict[int, dict[str, Any]]:
-    rows = conn.execute(select(models).where(models.c.id.in_(model_ids))).mappings()
+    rows = conn.execute(_MODELS, {"model_ids": model_ids}).mappings()
     return {row["id"]: dict(row) for row in rows}
 
 
-def chains(
-    conn: Connection, window_ids: list[int], *, dropping: int | None = None
-) -> dict[int, list[dict[str, str]]]:
-    """Each window's context as sent upstream: its user messages and the assistant
-    replies that succeeded, in order (failed or unfinished replies are left out). A turn
-    that a later turn replaced in a window (a retry, an edited prompt) leaves that
-    window's chain whole, prompt and reply; so does turn ``dropping``, the one the turn
-    being planned replaces."""
-    found: dict[int, list[dict[str, str]]] = {wid: [] for wid in window_ids}
+def _chain_query() -> Any:
+    """Each window's messages that belong in its context (see ``chains``)."""
     later_result, later_turn = turn_results.alias("later_result"), turns.alias("later_turn")
     replaced = (
         select(later_result.c.id)
@@ -69,7 +67,7 @@ def chains(
         )
         .exists()
     )
-    query = (
+    return (
         select(messages.c.window_id, messages.c.role, messages.c.content)
         .select_from(
             messages.outerjoin(
@@ -81,7 +79,7 @@ def chains(
             )
         )
         .where(
-            messages.c.window_id.in_(window_ids),
+            messages.c.window_id.in_(_WINDOW_IDS),
             or_(
                 messages.c.role != "assistant",
                 turn_results.c.status == "succeeded",
@@ -90,9 +88,28 @@ def chains(
         )
         .order_by(messages.c.window_id, messages.c.id)
     )
-    if dropping is not None:
-        query = query.where(or_(messages.c.turn_id.is_(None), messages.c.turn_id != dropping))
-    for row in conn.execute(query):
+
+
+_CHAINS = _chain_query()
+_CHAINS_DROPPING = _CHAINS.where(
+    or_(messages.c.turn_id.is_(None), messages.c.turn_id != bindparam("dropping"))
+)
+
+
+def chains(
+    conn: Connection, window_ids: list[int], *, dropping: int | None = None
+) -> dict[int, list[dict[str, str]]]:
+    """Each window's context as sent upstream: its user messages and the assistant
+    replies that succeeded, in order (failed or unfinished replies are left out). A turn
+    that a later turn replaced in a window (a retry, an edited prompt) leaves that
+    window's chain whole, prompt and reply; so does turn ``dropping``, the one the turn
+    being planned replaces."""
+    found: dict[int, list[dict[str, str]]] = {wid: [] for wid in window_ids}
+    if dropping is None:
+        rows = conn.execute(_CHAINS, {"window_ids": window_ids})
+    else:
+        rows = conn.execute(_CHAINS_DROPPING, {"window_ids": window_ids, "dropping": dropping})
+    for row in rows:
         found[row.window_id].append({"role": row.role, "content": row.content})
     return found
 
