@@ -208,6 +208,10 @@ class Session:
         title holds that text (any case)."""
         return conversations_frame(list_conversations(self._api, archived, search))
 
+    def conversation(self, conversation: Any) -> dict[str, Any]:
+        """A conversation (an id or a board) as the server has it: title, tags, windows."""
+        return self._api.get(f"api/conversations/{self._required(conversation, 'conversation')}")
+
     def rename(self, conversation: Any, title: str) -> dict[str, Any]:
         """Give a conversation (an id or a board) a new title."""
         return update_conversation(
