@@ -18,27 +18,34 @@ ARCHIVED = {False: "no", True: "only", "no": "no", "only": "only", "all": "all"}
 
 
 def list_conversations(
-    api: ApiClient, archived: bool | str = False, search: str | None = None
+    api: ApiClient,
+    archived: bool | str = False,
+    search: str | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every conversation of the caller, newest first. ``archived``: False (the default,
-    the live ones), True (only archived ones) or "all"; ``search``: only those whose
-    title holds this text (any case)."""
+    """The caller's conversations, newest first: every one, or the ``limit`` newest.
+    ``archived``: False (the default, the live ones), True (only archived ones) or "all";
+    ``search``: only those whose title holds this text (any case)."""
     if archived not in ARCHIVED:
         raise ValueError("archived must be False, True or 'all'")
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be at least 1")
     found: list[dict[str, Any]] = []
     cursor = None
-    while True:
+    while limit is None or len(found) < limit:
+        left = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(found))
         page = api.get(
             "api/conversations",
             archived=ARCHIVED[archived],
-            limit=PAGE_SIZE,
+            limit=left,
             cursor=cursor,
             q=search.strip() if search and search.strip() else None,
         )
         found.extend(page["conversations"])
         cursor = page.get("next_cursor")
         if not cursor:
-            return found
+            break
+    return found
 
 
 def conversations_frame(conversations: list[dict[str, Any]]) -> pd.DataFrame:

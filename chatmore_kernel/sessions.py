@@ -201,12 +201,12 @@ class Session:
     # -- conversations and results -------------------------------------------------------
 
     def conversations(
-        self, archived: bool | str = False, search: str | None = None
+        self, archived: bool | str = False, search: str | None = None, limit: int | None = None
     ) -> pd.DataFrame:
         """Your conversations, newest first, with the start of each one's first prompt;
         ``archived=True`` the archived ones, "all" both; ``search`` keeps those whose
-        title holds that text (any case)."""
-        return conversations_frame(list_conversations(self._api, archived, search))
+        title holds that text (any case); ``limit``: only that many, the newest."""
+        return conversations_frame(list_conversations(self._api, archived, search, limit))
 
     def conversation(self, conversation: Any) -> dict[str, Any]:
         """A conversation (an id or a board) as the server has it: title, tags, windows."""

@@ -27,6 +27,9 @@ def test_search_rename_and_tag(accounts: Accounts, demo_models: DemoModels) -> N
     assert renamed["title"] == f"SQL joins {word}"
     assert renamed["tags"] == ["sql", "work"]
     assert user.conversations(search=f"nothing {word}").empty
+    newer = user.board([demo_models.swift], title=f"newer {word}")
+    assert user.conversations(limit=1)["id"].tolist() == [newer.conversation_id]
+    assert len(user.conversations(search=word, limit=5)) == 2
     with pytest.raises(cm.ChatMoreError) as caught:
         accounts.admin.rename(board.conversation_id, "not mine")
     assert caught.value.code == "CONVERSATION_NOT_FOUND"
