@@ -205,6 +205,9 @@ def test_the_sidebar_lists_searches_renames_tags_and_archives(
         page.get_by_label("Title").fill(f"Alpha renamed {word}")
         page.get_by_role("button", name="Rename").click()
         entries(page).filter(has_text=f"Alpha renamed {word}").wait_for()
+        page.locator("[data-testid=chatmore-board]").get_by_text(
+            f"Alpha renamed {word}"
+        ).wait_for()
         page.get_by_label("Tags").fill("sql, work")
         page.get_by_label("Tags").press("Enter")
         entries(page).filter(has_text="#sql #work").wait_for()
