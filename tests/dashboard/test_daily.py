@@ -17,7 +17,6 @@ from playwright.sync_api import Locator, Page
 
 from tests.dashboard.browser import Visit, visit
 from tests.dashboard.servers import DashboardServer
-from tests.dashboard.test_browser import TIMEOUT
 from tests.support.api import (
     PASSWORD,
     Client,
@@ -45,8 +44,9 @@ def sign_in_with_enter(v: Visit, email: str, password: str) -> None:
 
 
 def signed_in(v: Visit, email: str, password: str = PASSWORD) -> Page:
+    """Signed in with Enter; the page's actions wait as long as the context lets them (a
+    busy machine can take long to start the page's kernel)."""
     page = v.page
-    page.set_default_timeout(TIMEOUT)
     sign_in_with_enter(v, email, password)
     page.get_by_text(f"Signed in as {email}").wait_for()
     return page
@@ -87,7 +87,6 @@ def test_enter_signs_in_and_a_reload_reopens_the_open_conversation(
     prompt = f"Which index fits a range query? {secrets.token_hex(3)}"
     with visit(dashboard.url) as v:
         page = v.page
-        page.set_default_timeout(TIMEOUT)
         page.get_by_role("button", name="Sign in").wait_for()
         page_kernels = dashboard.kernels_started()
         signed_in(v, client.email)
@@ -126,7 +125,6 @@ def test_a_lockout_says_when_to_try_again(dashboard: DashboardServer) -> None:
     dashboard.create_user(email, PASSWORD)
     with visit(dashboard.url) as v:
         page = v.page
-        page.set_default_timeout(TIMEOUT)
         button = page.get_by_role("button", name="Sign in")
         message = page.locator("#message")
         for _ in range(4):  # the dashboard's default: five failures lock for 15 minutes
