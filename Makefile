@@ -1,5 +1,6 @@
 # The two commands of the README's quick start:
 #   make run    install everything into .venv and start JupyterLab with ChatMore
+#               on notebooks/workbench.ipynb (PORT=8899 for another port)
 #   make test   install everything (test tools and Chromium too) and run the whole suite
 # Both work on a fresh machine with Python 3.11+, Node.js and npm.
 
@@ -19,8 +20,10 @@ DEPS   := pyproject.toml $(wildcard widgets/package.json widgets/package-lock.js
 
 .PHONY: run test test-stress install install-test lint browser clean
 
+# `make run PORT=8899` serves on that port; without it, Jupyter's default (8888, or the
+# next free one).
 run: $(VENV)/.installed
-	$(VENV)/bin/chatmore --config jupyter_config.py lab
+	$(VENV)/bin/chatmore --config jupyter_config.py lab $(if $(PORT),--port=$(PORT))
 
 test: $(VENV)/.installed-test browser
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,8 @@ a trait of ``ChatMoreApp``; each is listed below with its environment name and d
 A value set here wins over the environment.
 """
 
+from pathlib import Path
+
 c = get_config()  # noqa: F821  (provided by traitlets when Jupyter loads this file)
 
 # -- the quick start --------------------------------------------------------------------
@@ -15,6 +17,10 @@ c.ChatMoreApp.demo = True
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 c.LabApp.extension_manager = "readonly"
+# ... and never asks about it: the lab's settings defaults (jupyter-config/lab-settings/
+# overrides.json) turn news and update checks off, so no notification pops up.
+c.LabApp.app_settings_dir = str(Path(__file__).parent / "jupyter-config" / "lab-settings")
+# `chatmore lab` opens notebooks/workbench.ipynb, not the Launcher (server_ext/quickstart.py).
 
 # -- every ChatMore setting (uncomment to change) --------------------------------------
 

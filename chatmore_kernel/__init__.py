@@ -35,11 +35,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ChatMoreError",
     "Session",
+    "add_window",
     "api_keys",
     "archive",
     "ask",
     "board",
     "connect",
+    "conversation",
     "conversations",
     "create_api_key",
     "create_model",
@@ -54,6 +56,7 @@ __all__ = [
     "me",
     "model",
     "models",
+    "rename",
     "replay",
     "results",
     "revoke_api_key",
@@ -67,6 +70,7 @@ __all__ = [
     "share",
     "shares",
     "stats",
+    "tag",
     "templates",
     "test_model",
     "turns",
@@ -145,6 +149,10 @@ create_model = _delegate("create_model")
 update_model = _delegate("update_model")
 test_model = _delegate("test_model")
 conversations = _delegate("conversations")
+conversation = _delegate("conversation")
+rename = _delegate("rename")
+tag = _delegate("tag")
+add_window = _delegate("add_window")
 archive = _delegate("archive")
 results = _delegate("results")
 search = _delegate("search")

@@ -40,6 +40,7 @@ CONVERSATIONS: Schema = (
     Column("created_at", "time"),
     Column("last_message_at", "time"),
     Column("archived_at", "time"),
+    Column("first_prompt", "str"),
 )
 
 # GET api/results, in the server's column order (server_ext/services/results.py).

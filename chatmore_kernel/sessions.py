@@ -17,7 +17,13 @@ from . import catalog
 from .boards import open_board
 from .catalog import ModelRef
 from .config import find_credentials, server_url
-from .conversation_list import conversations_frame, list_conversations
+from .conversation_list import (
+    add_window,
+    clean_tags,
+    conversations_frame,
+    list_conversations,
+    update_conversation,
+)
 from .experiments import (
     Experiment,
     build_cases,
@@ -194,10 +200,50 @@ class Session:
 
     # -- conversations and results -------------------------------------------------------
 
-    def conversations(self, archived: bool | str = False) -> pd.DataFrame:
-        """Your conversations, newest first; ``archived=True`` the archived ones, "all"
-        both."""
-        return conversations_frame(list_conversations(self._api, archived))
+    def conversations(
+        self, archived: bool | str = False, search: str | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
+        """Your conversations, newest first, with the start of each one's first prompt;
+        ``archived=True`` the archived ones, "all" both; ``search`` keeps those whose
+        title holds that text (any case); ``limit``: only that many, the newest."""
+        return conversations_frame(list_conversations(self._api, archived, search, limit))
+
+    def conversation(self, conversation: Any) -> dict[str, Any]:
+        """A conversation (an id or a board) as the server has it: title, tags, windows."""
+        return self._api.get(f"api/conversations/{self._required(conversation, 'conversation')}")
+
+    def rename(self, conversation: Any, title: str) -> dict[str, Any]:
+        """Give a conversation (an id or a board) a new title."""
+        return update_conversation(
+            self._api, self._required(conversation, "rename"), {"title": title}
+        )
+
+    def tag(self, conversation: Any, tags: str | Iterable[str]) -> dict[str, Any]:
+        """Set a conversation's tags (a list, or one comma-separated string); they
+        replace the ones it had."""
+        conversation_id = self._required(conversation, "tag")
+        return update_conversation(self._api, conversation_id, {"tags": clean_tags(tags)})
+
+    def add_window(
+        self,
+        conversation: Any,
+        model: ModelRef,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        system_prompt: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a column to a conversation (an id or a board): ``model`` with its own
+        ``params`` and ``system_prompt``. It joins from the next turn; reopen the
+        conversation with :meth:`board` to see it. Returns the conversation."""
+        window = {"model": model, "name": name, "params": params, "system_prompt": system_prompt}
+        return add_window(self._api, self._required(conversation, "add_window"), window)
+
+    @staticmethod
+    def _required(conversation: Any, method: str) -> int:
+        conversation_id = _conversation_id(conversation)
+        if conversation_id is None:
+            raise TypeError(f"{method}() takes a conversation id or a board")
+        return conversation_id
 
     def archive(self, conversation: Any, archived: bool = True) -> dict[str, Any]:
         """Archive a conversation (an id or a board), or bring it back with

@@ -21,6 +21,7 @@ from .store.db import Database
 
 QUICKSTART_ADMIN = "admin@chatmore.local"
 WORKBENCH = Path("notebooks") / "workbench.ipynb"
+WORKBENCH_URL = f"/lab/tree/{WORKBENCH.as_posix()}"
 
 
 def credentials_path(settings: Settings) -> Path:
@@ -67,7 +68,10 @@ def launch_lab(settings: Settings, config_file: str | None, jupyter_args: list[s
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")
     if WORKBENCH.is_file():
-        argv.append(str(WORKBENCH))
+        # Opened as the lab's first page (also the address it prints), with the working
+        # directory as the file browser's root. (Given as a file to open instead, Jupyter
+        # would make notebooks/ the root and print the Launcher's address.)
+        argv.append(f"--LabApp.default_url={WORKBENCH_URL}")
     argv.extend(arg for arg in jupyter_args if arg != "--")
     env = dict(os.environ)
     env.setdefault("CHATMORE_DEMO", "true")

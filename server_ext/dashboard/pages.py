@@ -1,7 +1,9 @@
 """The two pages the dashboard serves without a kernel: the sign-in form and "busy".
 
-Plain, self-contained HTML (no script or style from elsewhere). The sign-in form posts
-to ``dashboard/sign-in`` and reloads the page, which then starts the visitor's kernel.
+Plain, self-contained HTML (no script or style from elsewhere). The sign-in form (Enter
+submits it, as any form) posts to ``dashboard/sign-in`` and reloads the page, which then
+starts the visitor's kernel; the reload keeps the page's address, and with it the
+conversation it names.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ form.addEventListener("submit", async (event) => {
       return;
     }
     const error = (await answer.json().catch(() => ({}))).error || {};
-    message.textContent = error.message || "Signing in failed; try again.";
+    // The server's message as a sentence (a lockout's says when to try again).
+    const said = error.message || "signing in failed; try again";
+    message.textContent = said.charAt(0).toUpperCase() + said.slice(1) + ".";
   } catch (err) {
     message.textContent = "The server cannot be reached; try again.";
   }

@@ -55,6 +55,7 @@ def routes(*, demo: bool = False) -> list[tuple[str, type, dict[str, Any]] | tup
         ("api/conversations", conversations.ConversationsHandler),
         (r"api/conversations/(\d+)", conversations.ConversationHandler),
         (r"api/conversations/(\d+)/messages", conversations.MessagesHandler),
+        (r"api/conversations/(\d+)/windows", conversations.WindowsHandler),
         (r"api/conversations/(\d+)/export", transfer.ExportHandler),
         ("api/conversations/import", transfer.ImportHandler),
         (r"api/conversations/(\d+)/shares", sharing.ConversationSharesHandler),

@@ -4,6 +4,7 @@ windows, the turns sent to them, and their history."""
 from __future__ import annotations
 
 from ..services import schemas as s
+from ..services.conversations import MAX_TITLE_CHARS
 from .auth_decorators import authenticated
 from .base import ApiHandler
 from .operations import Query, operation, query_id
@@ -20,6 +21,9 @@ class ConversationsHandler(ApiHandler):
         answers={200: s.CONVERSATION_PAGE},
         query=(
             Query("archived", {"enum": ["no", "only", "all"]}, "default no"),
+            Query(
+                "q", {"type": "string", "maxLength": MAX_TITLE_CHARS}, "titles holding this text"
+            ),
             Query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
             Query("cursor", {"type": "string"}, "the previous page's next_cursor"),
         ),
@@ -31,6 +35,7 @@ class ConversationsHandler(ApiHandler):
             archived=self.get_query_argument("archived", "no"),
             limit=self.query_int("limit", PAGE),
             cursor=self.get_query_argument("cursor", None),
+            q=self.get_query_argument("q", None),
         )
         self.send(page)
 
@@ -70,6 +75,22 @@ class ConversationHandler(ApiHandler):
             self.user, conversation_id, self.json_body()
         )
         self.send(changed)
+
+
+class WindowsHandler(ApiHandler):
+    @operation(
+        "Add a window (a column) to a conversation; it joins from the next turn",
+        access="user",
+        body=s.WINDOW_SPEC,
+        answers={201: s.CONVERSATION},
+        not_found="CONVERSATION_NOT_FOUND",
+    )
+    @authenticated()
+    async def post(self, conversation_id: int) -> None:
+        changed = await self.runtime.conversations.add_window(
+            self.user, conversation_id, self.json_body()
+        )
+        self.send(changed, status=201)
 
 
 class MessagesHandler(ApiHandler):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import statistics
 import time
 from collections import OrderedDict, deque
@@ -86,6 +87,28 @@ def public_user(row: dict[str, Any]) -> dict[str, Any]:
     return {key: row[key] for key in keys if key in row}
 
 
+def locked_out(seconds: float) -> ChatMoreError:
+    """AUTH_ACCOUNT_LOCKED saying when to try again, in words and (as ``retry_after``,
+    sent as Retry-After) in whole seconds. Known and unknown emails say it alike."""
+    wait = max(1, math.ceil(seconds))
+    return ChatMoreError(
+        "AUTH_ACCOUNT_LOCKED",
+        f"too many failed sign-ins; try again in {duration_in_words(wait)}",
+        retry_after=wait,
+    )
+
+
+def duration_in_words(seconds: int) -> str:
+    """A wait as a person says it, rounded up: "40 seconds", "1 minute", "4 minutes"."""
+    if seconds < 60:
+        amount, unit = seconds, "second"
+    elif seconds < 2 * 3600:
+        amount, unit = math.ceil(seconds / 60), "minute"
+    else:
+        amount, unit = math.ceil(seconds / 3600), "hour"
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+
+
 class _UnknownEmailLockout:
     """Failure counts for emails without an account, bounded in size."""
 
@@ -94,8 +117,12 @@ class _UnknownEmailLockout:
         self._limit = limit
 
     def is_locked(self, email: str) -> bool:
+        return self.locked_for(email) > 0
+
+    def locked_for(self, email: str) -> float:
+        """Seconds until ``email`` may be tried again (0 when it is not locked)."""
         _count, until = self._entries.get(email, (0, 0.0))
-        return until > time.monotonic()
+        return max(0.0, until - time.monotonic())
 
     def fail(self, email: str, threshold: int, lock_for: float) -> bool:
         count, until = self._entries.pop(email, (0, 0.0))
@@ -173,12 +200,12 @@ class AuthService:
                 address, self.settings.lockout_threshold, self.settings.lockout_duration
             ):
                 await self._answer_alike(started)
-                raise ChatMoreError("AUTH_ACCOUNT_LOCKED")
+                raise locked_out(self._unknown.locked_for(address))
             await self._answer_alike(started)
             raise ChatMoreError("AUTH_INVALID_CREDENTIALS")
         if row["locked_until"] is not None and row["locked_until"] > utcnow():
             await self._answer_alike(started)
-            raise ChatMoreError("AUTH_ACCOUNT_LOCKED")
+            raise locked_out((row["locked_until"] - utcnow()).total_seconds())
         if not matches:
             locked = await self.db.write(
                 user_store.record_login_failure,
@@ -188,7 +215,9 @@ class AuthService:
             )
             # The slowest refusal (bcrypt and a committed write): the others wait as long.
             self._refusal_times.append(time.monotonic() - started)
-            raise ChatMoreError("AUTH_ACCOUNT_LOCKED" if locked else "AUTH_INVALID_CREDENTIALS")
+            if locked:
+                raise locked_out(lock_for.total_seconds())
+            raise ChatMoreError("AUTH_INVALID_CREDENTIALS")
         if not row["is_active"]:
             await self._answer_alike(started)
             raise ChatMoreError("AUTH_INVALID_CREDENTIALS")

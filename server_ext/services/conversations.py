@@ -36,6 +36,7 @@ from .validation import MAX_DB_ID, db_id, parse_json
 log = logging.getLogger("chatmore.turns")
 
 MAX_WINDOWS = 16
+MAX_TITLE_CHARS = 300
 MAX_PROMPT_CHARS = 100_000
 MAX_SYSTEM_PROMPT_CHARS = 100_000
 MAX_TAGS = 20
@@ -74,6 +75,8 @@ def public_conversation(row: dict[str, Any]) -> dict[str, Any]:
     )
     shown = {key: row[key] for key in keys}
     shown["windows"] = [public_window(w) for w in row["windows"]]
+    if "first_prompt" in row:  # list entries: the start of the first prompt, a preview
+        shown["first_prompt"] = row["first_prompt"]
     return shown
 
 
@@ -168,6 +171,30 @@ def _window_ids(value: object) -> list[int] | None:
     if not isinstance(value, list) or not value:
         raise validation("window_ids must be a non-empty list of window ids", field="window_ids")
     return list(dict.fromkeys(db_id(v, "window_ids") for v in value))
+
+
+def _window_spec(spec: object, where: str) -> dict[str, Any]:
+    """A window as the client gave it (``where`` names it in errors), checked."""
+    if not isinstance(spec, dict):
+        raise validation(f"{where} must be an object")
+    return {
+        "model_id": db_id(spec.get("model_id"), f"{where}.model_id"),
+        "name": _text(spec.get("name"), f"{where}.name", 200) or "",
+        "params": clean_params(spec.get("params"), f"{where}.params"),
+        "system_prompt": _text(
+            spec.get("system_prompt"), f"{where}.system_prompt", MAX_SYSTEM_PROMPT_CHARS
+        ),
+    }
+
+
+def _refuse_models_off(conn: Any, specs: list[dict[str, Any]]) -> None:
+    found = turn_store.models_by_id(conn, [w["model_id"] for w in specs])
+    for spec in specs:
+        model = found.get(spec["model_id"])
+        if model is None or not model["enabled"]:
+            raise ChatMoreError(
+                "MODEL_NOT_FOUND", f"model {spec['model_id']} does not exist or is off"
+            )
 
 
 @dataclass(frozen=True)
@@ -321,38 +348,16 @@ class ConversationService:
     # -- conversations ------------------------------------------------------------------
 
     async def create(self, user: AuthUser, body: dict[str, Any]) -> dict[str, Any]:
-        title = _text(body.get("title"), "title", 300) or ""
+        title = _text(body.get("title"), "title", MAX_TITLE_CHARS) or ""
         system_prompt = _text(body.get("system_prompt"), "system_prompt", MAX_SYSTEM_PROMPT_CHARS)
         specs = body.get("windows")
         if not isinstance(specs, list) or not 1 <= len(specs) <= MAX_WINDOWS:
             raise validation(f"windows must list 1 to {MAX_WINDOWS} windows", field="windows")
-        windows = []
-        for i, spec in enumerate(specs):
-            if not isinstance(spec, dict):
-                raise validation(f"windows[{i}] must be an object")
-            model_id = db_id(spec.get("model_id"), f"windows[{i}].model_id")
-            windows.append(
-                {
-                    "model_id": model_id,
-                    "name": _text(spec.get("name"), f"windows[{i}].name", 200) or "",
-                    "params": clean_params(spec.get("params"), f"windows[{i}].params"),
-                    "system_prompt": _text(
-                        spec.get("system_prompt"),
-                        f"windows[{i}].system_prompt",
-                        MAX_SYSTEM_PROMPT_CHARS,
-                    ),
-                }
-            )
+        windows = [_window_spec(spec, f"windows[{i}]") for i, spec in enumerate(specs)]
         tags, metadata = _tags(body.get("tags")), _metadata(body.get("metadata"))
 
         def store(conn: Any) -> dict[str, Any]:
-            found = turn_store.models_by_id(conn, [w["model_id"] for w in windows])
-            for spec in windows:
-                model = found.get(spec["model_id"])
-                if model is None or not model["enabled"]:
-                    raise ChatMoreError(
-                        "MODEL_NOT_FOUND", f"model {spec['model_id']} does not exist or is off"
-                    )
+            _refuse_models_off(conn, windows)
             conversation_id = conversation_store.insert_conversation(
                 conn,
                 user_id=user.id,
@@ -375,10 +380,17 @@ class ConversationService:
         return public_conversation(row)
 
     async def list(
-        self, user: AuthUser, *, archived: str, limit: int, cursor: str | None
+        self,
+        user: AuthUser,
+        *,
+        archived: str,
+        limit: int,
+        cursor: str | None,
+        q: str | None = None,
     ) -> dict[str, Any]:
         if archived not in ("no", "only", "all"):
             raise validation("archived must be no, only or all", field="archived")
+        title = _text(q, "q", MAX_TITLE_CHARS)
         after = decode_cursor(cursor) if cursor else None
         rows = await self.db.read(
             conversation_store.list_conversations,
@@ -386,6 +398,7 @@ class ConversationService:
             archived=archived,
             limit=limit + 1,
             after=after,
+            title=title.strip() if title else None,
         )
         page, more = rows[:limit], len(rows) > limit
         last = page[-1] if page else None
@@ -401,7 +414,7 @@ class ConversationService:
     ) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         if "title" in body:
-            changes["title"] = _text(body["title"], "title", 300) or ""
+            changes["title"] = _text(body["title"], "title", MAX_TITLE_CHARS) or ""
         if "tags" in body:
             changes["tags"] = _tags(body["tags"])
         if "metadata" in body:
@@ -418,6 +431,32 @@ class ConversationService:
         ):
             raise ChatMoreError("CONVERSATION_NOT_FOUND")
         return await self.get(user, conversation_id)
+
+    async def add_window(
+        self, user: AuthUser, conversation_id: int, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new column at the end: its chain starts empty, so it joins from the next
+        turn (which goes to every window unless the client names a subset)."""
+        spec = _window_spec(body, "window")
+
+        def store(conn: Any) -> dict[str, Any]:
+            turn_store.lock_conversation(conn, conversation_id)  # two additions count each other
+            conversation = conversation_store.get_conversation(conn, user.id, conversation_id)
+            if conversation is None:
+                raise ChatMoreError("CONVERSATION_NOT_FOUND")
+            if conversation_store.of_experiment(conn, conversation_id):
+                raise validation("an experiment's conversation takes no new windows")
+            present = conversation["windows"]
+            if len(present) >= MAX_WINDOWS:
+                raise validation(f"a conversation has at most {MAX_WINDOWS} windows")
+            _refuse_models_off(conn, [spec])
+            last = max((w["sort_order"] for w in present), default=-1)
+            conversation_store.insert_window(conn, conversation_id, spec, last + 1)
+            row = conversation_store.get_conversation(conn, user.id, conversation_id)
+            assert row is not None
+            return row
+
+        return public_conversation(await self.db.write(store))
 
     # -- turns --------------------------------------------------------------------------
 

@@ -20,7 +20,13 @@ from ..errors import ERROR_CODES, validation
 from ..security.passwords import MAX_BYTES, MIN_LENGTH
 from . import pricing, stats
 from .accounts import EMAIL_PATTERN, ROLES
-from .conversations import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, MAX_TAGS, MAX_WINDOWS
+from .conversations import (
+    MAX_PROMPT_CHARS,
+    MAX_SYSTEM_PROMPT_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+    MAX_WINDOWS,
+)
 from .models import TEXT_FIELDS
 from .params import PARAMS
 from .validation import MAX_DB_ID
@@ -117,7 +123,7 @@ WINDOW_SPEC = obj(
 )
 CONVERSATION_CREATE = obj(
     {
-        "title": text(300, nullable=True),
+        "title": text(MAX_TITLE_CHARS, nullable=True),
         "system_prompt": text(MAX_SYSTEM_PROMPT_CHARS, nullable=True),
         "windows": {
             "type": "array",
@@ -133,7 +139,7 @@ CONVERSATION_CREATE = obj(
 CONVERSATION_UPDATE = {
     **obj(
         {
-            "title": text(300, nullable=True),
+            "title": text(MAX_TITLE_CHARS, nullable=True),
             "tags": TAGS,
             "metadata": METADATA,
             "archived": BOOL,
@@ -291,6 +297,10 @@ CONVERSATION = obj(
         "created_at": TIME,
         "updated_at": TIME,
         "windows": {"type": "array", "items": WINDOW},
+        "first_prompt": {
+            "type": ["string", "null"],
+            "description": "in lists: the start of the first prompt (null before any turn)",
+        },
     },
     required=("id", "title", "tags", "metadata", "windows"),
 )
@@ -504,6 +514,7 @@ COMPONENTS: dict[str, Schema] = {
     "ConversationCreate": CONVERSATION_CREATE,
     "ConversationUpdate": CONVERSATION_UPDATE,
     "Conversation": CONVERSATION,
+    "WindowCreate": WINDOW_SPEC,
     "ConversationPage": CONVERSATION_PAGE,
     "Message": MESSAGE,
     "TurnStarted": TURN_STARTED,

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from .db import utcnow
-from .tables import conversations, experiments, models, windows
+from .tables import conversations, experiments, models, turns, windows
+
+# How much of a conversation's first prompt its list entry shows.
+PREVIEW_CHARS = 200
 
 WINDOW_COLUMNS = (
     windows.c.id,
@@ -96,6 +99,23 @@ def windows_of(conn: Connection, conversation_ids: list[int]) -> dict[int, list[
     return found
 
 
+def first_prompts(conn: Connection, conversation_ids: list[int]) -> dict[int, str]:
+    """The start of each conversation's first prompt (none for a conversation without
+    turns): the preview of its list entry."""
+    first = (
+        select(func.min(turns.c.id).label("id"))
+        .where(turns.c.conversation_id.in_(conversation_ids))
+        .group_by(turns.c.conversation_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(turns.c.conversation_id, func.substr(turns.c.input_text, 1, PREVIEW_CHARS)).join(
+            first, first.c.id == turns.c.id
+        )
+    )
+    return {int(conversation_id): text for conversation_id, text in rows}
+
+
 def list_conversations(
     conn: Connection,
     user_id: int,
@@ -103,10 +123,12 @@ def list_conversations(
     archived: str,
     limit: int,
     after: tuple[dt.datetime, int] | None,
+    title: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A page of the user's conversations, most recently active first. ``archived`` is
-    "no" (hide archived), "only" or "all". ``after`` is the (last_message_at, id) of the
-    last row of the previous page."""
+    """A page of the user's conversations, most recently active first, each with its
+    windows and the start of its first prompt. ``archived`` is "no" (hide archived),
+    "only" or "all"; ``title``, when given, keeps those whose title holds it (any case).
+    ``after`` is the (last_message_at, id) of the last row of the previous page."""
     # An experiment's own conversation holds its windows and cells: it is not listed.
     of_experiment = select(experiments.c.id).where(
         experiments.c.conversation_id == conversations.c.id
@@ -118,6 +140,8 @@ def list_conversations(
         query = query.where(conversations.c.archived_at.is_(None))
     elif archived == "only":
         query = query.where(conversations.c.archived_at.is_not(None))
+    if title:
+        query = query.where(conversations.c.title.icontains(title, autoescape=True))
     if after is not None:
         at, last_id = after
         query = query.where(
@@ -130,10 +154,34 @@ def list_conversations(
         conversations.c.last_message_at.desc(), conversations.c.id.desc()
     ).limit(limit)
     rows = [dict(row) for row in conn.execute(query).mappings()]
-    by_id = windows_of(conn, [row["id"] for row in rows]) if rows else {}
+    ids = [row["id"] for row in rows]
+    by_id = windows_of(conn, ids) if rows else {}
+    prompts = first_prompts(conn, ids) if rows else {}
     for row in rows:
         row["windows"] = by_id[row["id"]]
+        row["first_prompt"] = prompts.get(row["id"])
     return rows
+
+
+def of_experiment(conn: Connection, conversation_id: int) -> bool:
+    """Whether the conversation is an experiment's own (its windows make the matrix)."""
+    found = select(experiments.c.id).where(experiments.c.conversation_id == conversation_id)
+    return conn.execute(found).first() is not None
+
+
+def insert_window(
+    conn: Connection, conversation_id: int, spec: dict[str, Any], sort_order: int
+) -> int:
+    now = utcnow()
+    window_id = conn.execute(
+        insert(windows).values(
+            **spec, conversation_id=conversation_id, sort_order=sort_order, created_at=now
+        )
+    ).inserted_primary_key[0]
+    conn.execute(
+        update(conversations).where(conversations.c.id == conversation_id).values(updated_at=now)
+    )
+    return int(window_id)
 
 
 def update_conversation(

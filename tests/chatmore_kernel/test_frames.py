@@ -83,6 +83,7 @@ CONVERSATIONS = {
     "created_at": UTC_MS,
     "last_message_at": UTC_MS,
     "archived_at": UTC_MS,
+    "first_prompt": STRING,
 }
 
 

@@ -38,10 +38,21 @@ class Visit:
 
 
 @contextmanager
-def visit(url: str) -> Iterator[Visit]:
-    """Open ``url`` in a fresh headless Chromium; yields the :class:`Visit`."""
+def visit(url: str, *, scrollbars: bool = False) -> Iterator[Visit]:
+    """Open ``url`` in a fresh headless Chromium; yields the :class:`Visit`.
+    ``scrollbars``: drawn as on a desktop, taking room from the page (Playwright hides
+    them by default), so that a stray one shows up in the page's widths."""
     with sync_playwright() as playwright:
-        browser = chromium.launch(playwright)
+        if scrollbars:
+            chromium.ensure()
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium.CHROMIUM),
+                args=chromium.CHROMIUM_ARGS,
+                headless=True,
+                ignore_default_args=["--hide-scrollbars"],
+            )
+        else:
+            browser = chromium.launch(playwright)
         try:
             context = chromium.new_context(browser, 1400, 1000)
             page = context.new_page()

@@ -63,7 +63,7 @@ def test_a_visitor_compares_two_models_and_reads_the_stats(dashboard: DashboardS
         # Chat: two models, one prompt, both columns stream.
         page.get_by_label("Demo Swift").check()
         page.get_by_label("Demo Scholar").check()
-        page.get_by_role("button", name="New comparison").click()
+        page.get_by_role("button", name="Start comparison").click()
         columns = page.locator("[data-testid=column]")
         columns.nth(1).wait_for()
         assert columns.count() == 2
@@ -98,18 +98,21 @@ def test_a_visitor_compares_two_models_and_reads_the_stats(dashboard: DashboardS
         assert "Demo Scholar" in table
         v.screenshot("3-stats")
 
-        # Conversations: reopen it with its history, then archive it.
-        page.get_by_role("tab", name="Conversations").click()
-        row = page.locator(".widget-hbox", has_text=" vs ".join(names))  # the default title
-        row.get_by_role("button", name="Open").click()
+        # The sidebar beside the board: reopen it with its history, then archive it.
+        page.get_by_role("tab", name="Chat").click()
+        page.get_by_role("button", name="New comparison").click()
+        page.locator("[data-testid=column]").first.wait_for(state="detached")
+        page.get_by_role("button", name="Start comparison").wait_for()
+        entry = page.locator(".cm-entry", has_text=" vs ".join(names))  # the default title
+        entry.click()
         page.locator("[data-testid=prompt]", has_text=prompt).first.wait_for()
         assert page.locator("[data-testid=column]").count() == 2
         v.screenshot("4-reopened")
-        page.get_by_role("tab", name="Conversations").click()
-        row.get_by_role("button", name="Archive").click()
+        page.get_by_role("button", name="Archive").click()
         page.get_by_text("No conversations yet").wait_for()
         page.get_by_label("Show archived ones").check()
-        row.get_by_role("button", name="Restore").wait_for()
+        entry.wait_for()
+        page.get_by_role("button", name="Restore").wait_for()
 
         page.get_by_role("button", name="Sign out").click()
         page.get_by_text("You are signed out.").wait_for()
@@ -231,7 +234,7 @@ def test_a_blind_round_and_the_leaderboard(dashboard: DashboardServer) -> None:
         for model in models:
             page.get_by_label(model).check()
         page.get_by_label("Blind: hide the models until I vote").check()
-        page.get_by_role("button", name="New comparison").click()
+        page.get_by_role("button", name="Start comparison").click()
         columns = page.locator("[data-testid=column]")
         columns.nth(1).wait_for()
         names = page.locator("[data-testid=column-name]")

@@ -1,11 +1,12 @@
 """The dashboard's search box and export links, in a real browser: the visitor's own
-prompts and replies, the matches marked, nothing of a hostile prompt run, a conversation
-downloaded as Markdown and JSON, and a hit opens its conversation."""
+prompts and replies, the matches marked, nothing of a hostile prompt run, a hit opens its
+conversation, which downloads as Markdown and JSON and shares as a read-only link."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 
 import httpx
@@ -35,10 +36,10 @@ def test_a_visitor_searches_exports_and_opens_a_hit(dashboard: DashboardServer) 
         page.set_default_timeout(TIMEOUT)
         sign_in(v, email, PASSWORD)
         page.get_by_text(f"Signed in as {email}").wait_for()
-        page.get_by_role("tab", name="Conversations").click()
+        page.get_by_role("tab", name="Search").click()
         page.get_by_placeholder("Search your prompts and replies").fill(key)
-        page.get_by_role("button", name="Search").click()
-        page.get_by_text(" found", exact=False).wait_for()
+        page.get_by_placeholder("Search your prompts and replies").press("Enter")
+        page.get_by_text(re.compile(r"^\d+ found$")).wait_for()  # shown after the hits
         hits = page.locator(".widget-hbox", has=page.locator("mark"))
         assert hits.count() >= 1  # the prompt, and the reply if it quotes the word
         hit = hits.filter(has_text="Why do")
@@ -49,21 +50,22 @@ def test_a_visitor_searches_exports_and_opens_a_hit(dashboard: DashboardServer) 
         assert hit.locator("img").count() == 0
         assert page.evaluate("() => window.pwned") is None
         v.screenshot("search")
+        # A hit opens its conversation in the Chat tab.
+        hit.get_by_role("button", name="Open").click()
+        page.locator("[data-testid=prompt]", has_text=f"Why do {key}").first.wait_for()
+        assert page.get_by_label("Title").input_value() == f"by {email}"
         # Export: download links made in the kernel, nothing fetched.
-        row = page.locator(".widget-hbox", has_text=f"by {email}").filter(has_text="Archive")
-        row.get_by_role("button", name="Export").click()
+        page.get_by_role("button", name="Export").click()
         links = {}
         for label in ("Markdown", "JSON"):
-            href = row.get_by_role("link", name=label).get_attribute("href")
+            href = page.get_by_role("link", name=label).get_attribute("href")
             assert href and href.startswith("data:")
             links[label] = base64.b64decode(href.split(",", 1)[1]).decode()
         assert links["Markdown"].startswith(f"# by {email}") and "## Turn 1" in links["Markdown"]
         assert json.loads(links["JSON"])["turns"][0]["content"] == hostile
         # Share: a read-only link that opens signed out (its own page, checked elsewhere).
-        row.get_by_role("button", name="Share").click()
-        shared = row.locator('a[href^="chatmore/share"]')
+        page.get_by_role("button", name="Share").click()
+        shared = page.locator('a[href^="chatmore/share"]')
         path = shared.inner_text()
         assert httpx.get(dashboard.url + path, timeout=30).status_code == 200
-        hit.get_by_role("button", name="Open").click()
-        page.locator("[data-testid=prompt]", has_text=f"Why do {key}").first.wait_for()
         assert v.remote_requests() == []

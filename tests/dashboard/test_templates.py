@@ -43,7 +43,7 @@ def test_a_template_fills_every_windows_system_prompt(dashboard: DashboardServer
         fields.fill("beginners")
         page.get_by_label("Demo Swift").check()
         page.get_by_label("Demo Scholar").check()
-        page.get_by_role("button", name="New comparison").click()
+        page.get_by_role("button", name="Start comparison").click()
         page.locator("[data-testid=column]").nth(1).wait_for()
         v.screenshot("template")
 

@@ -153,6 +153,22 @@ def test_lockout_at_the_limit_then_unlock_after_the_time(server: JupyterServer) 
     assert attempt(PASSWORD).status_code == 200
 
 
+def test_a_lockout_says_when_to_try_again(make_server) -> None:
+    server = make_server(env={"AUTH_LOCKOUT_DURATION": "4m"})
+    http = server.client()
+    known, unknown = seed_user(server), unique_email("ghost")
+    for email in (known, unknown):
+        for _ in range(5):
+            answer = http.post("auth/login", json={"email": email, "password": "wrong password!"})
+        assert error_code(answer) == "AUTH_ACCOUNT_LOCKED"
+        assert answer.json()["error"]["message"].endswith("try again in 4 minutes")
+        assert 200 < int(answer.headers["Retry-After"]) <= 240
+        # Later tries count down from the same lock (the right password changes nothing).
+        again = http.post("auth/login", json={"email": email, "password": PASSWORD})
+        assert again.json()["error"]["message"].endswith("try again in 4 minutes")
+        assert int(again.headers["Retry-After"]) <= int(answer.headers["Retry-After"])
+
+
 def test_a_success_resets_the_failure_count(server: JupyterServer) -> None:
     email = seed_user(server)
     http = server.client()
