@@ -50,7 +50,7 @@ import yarl
 from ..errors import ERROR_CODES, ChatMoreError
 from ..security.url_policy import AddressRefused, upstream_url
 from . import provider_errors
-from .sse_parser import SSEFormatError, SSEParser
+from .sse_parser import SSEFormatError, SSEParser, event_json
 from .upstream_http import (
     BROKEN,
     DeadlinePassed,
@@ -648,8 +648,7 @@ class ProviderClient:
     def _take_event(call: _Call, name: bytes, data: bytes) -> str | None:
         """Apply one event to the call; return its content text, if any."""
         try:
-            # Decoding first spares json the encoding sniffing it does for bytes.
-            event = json.loads(data.decode())
+            event = event_json(data)
         except ValueError:  # UnicodeDecodeError included
             raise _BadEvent("the provider sent an event that is not valid JSON") from None
         if type(event) is not dict:

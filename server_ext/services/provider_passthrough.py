@@ -41,7 +41,7 @@ from .provider_client import (
     ProviderError,
     ProviderTarget,
 )
-from .sse_parser import SSEFormatError, SSEParser
+from .sse_parser import SSEFormatError, SSEParser, event_json
 from .upstream_http import (
     BROKEN,
     DeadlinePassed,
@@ -276,7 +276,7 @@ def _timeout_message(limit: str, upstream: Upstream) -> str:
 def _take_event(rec: Recording, data: bytes, now: float) -> str | None:
     """Record one event; the reason it is unacceptable, if it is."""
     try:
-        event = json.loads(data)
+        event = event_json(data)
     except ValueError:
         return "the provider sent an event that is not valid JSON"
     if type(event) is not dict:
