@@ -378,6 +378,8 @@ class ProviderClient:
     async def _with_retries(
         self, call: _Call, messages: list[dict], params: dict, max_retries: int
     ) -> AsyncIterator[list[str] | StreamEnd]:
+        """The attempts of a call; each one's reader is iterated here directly (one
+        generator fewer for every read to pass through)."""
         url = self._endpoint(call)
         headers = self._headers(call)
         target = call.target
@@ -386,25 +388,51 @@ class ProviderClient:
         ask_usage = streamed and memory_key not in self._no_stream_options
         while True:
             body = self._body(target, messages, params, streamed, ask_usage)
+            # Until content flows, the first-token limit holds (a whole answer: the total).
+            watchdog = ReadWatchdog(
+                call.loop,
+                since=call.loop.time(),
+                span=self.first_token_timeout if streamed else math.inf,
+                limit="first-token",
+                total_at=call.total_deadline,
+            )
+            response: aiohttp.ClientResponse | None = None
             try:
-                async for item in self._attempt(call, url, headers, body, ask_usage):
-                    yield item
-                return
+                try:
+                    response = await self._open(call, url, headers, body, ask_usage, watchdog)
+                    if streamed:
+                        async for item in self._read_stream(call, response, watchdog):
+                            yield item
+                    else:
+                        yield await self._read_answer(call, response, watchdog)
+                    return
+                finally:
+                    watchdog.close()
+                    if response is not None:
+                        finish(response)
+            except DeadlinePassed as passed:
+                raise self._timeout(call, passed.limit) from None
             except _StreamOptionsRefused:
                 self._no_stream_options.add(memory_key)
                 ask_usage = False
             except _Retryable as failure:
-                if call.parts or call.retries >= max_retries:
-                    raise failure.error from None
-                wait = failure.wait_s
-                if wait is None:
-                    wait = BACKOFF_BASE_S * 2**call.retries * (1 + random.random() / 4)
-                # A provider that asks for a longer pause than we would wait is not retried
-                # early (it would refuse again): the user hears at once.
-                if wait > MAX_RETRY_WAIT_S or call.loop.time() + wait >= call.total_deadline:
-                    raise failure.error from None
+                wait = self._retry_wait(call, failure, max_retries)
                 call.retries += 1
                 await asyncio.sleep(wait)
+
+    @staticmethod
+    def _retry_wait(call: _Call, failure: _Retryable, max_retries: int) -> float:
+        """How long to wait before the next attempt; the failure's error if none."""
+        if call.parts or call.retries >= max_retries:
+            raise failure.error from None
+        wait = failure.wait_s
+        if wait is None:
+            wait = BACKOFF_BASE_S * 2**call.retries * (1 + random.random() / 4)
+        # A provider that asks for a longer pause than we would wait is not retried early
+        # (it would refuse again): the user hears at once.
+        if wait > MAX_RETRY_WAIT_S or call.loop.time() + wait >= call.total_deadline:
+            raise failure.error from None
+        return wait
 
     def _endpoint(self, call: _Call) -> yarl.URL:
         # The URL policy's reading, so that what was saved is what can be requested.
@@ -455,39 +483,23 @@ class ProviderClient:
         }[limit]
         return call.error("PROVIDER_TIMEOUT", TIMEOUT_MESSAGES[limit].format(s=_seconds(seconds)))
 
-    async def _attempt(
+    async def _open(
         self,
         call: _Call,
         url: yarl.URL,
         headers: dict[str, str],
         body: dict[str, Any],
         asked_usage: bool,
-    ) -> AsyncIterator[list[str] | StreamEnd]:
-        streamed = call.kind == "stream"
-        # Until content flows, the first-token limit holds (a whole answer: the total).
-        watchdog = ReadWatchdog(
-            call.loop,
-            since=call.loop.time(),
-            span=self.first_token_timeout if streamed else math.inf,
-            limit="first-token",
-            total_at=call.total_deadline,
-        )
-        response: aiohttp.ClientResponse | None = None
-        try:
-            response = await self._send(call, url, headers, body, watchdog)
-            if not 200 <= response.status < 300:
+        watchdog: ReadWatchdog,
+    ) -> aiohttp.ClientResponse:
+        """Send one attempt and return its answer once its status is a success."""
+        response = await self._send(call, url, headers, body, watchdog)
+        if not 200 <= response.status < 300:
+            try:
                 await self._refuse_status(call, response, watchdog, asked_usage)
-            if streamed:
-                async for item in self._read_stream(call, response, watchdog):
-                    yield item
-            else:
-                yield await self._read_answer(call, response, watchdog)
-        except DeadlinePassed as passed:
-            raise self._timeout(call, passed.limit) from None
-        finally:
-            watchdog.close()
-            if response is not None:
+            finally:
                 finish(response)
+        return response
 
     async def _send(
         self,
