@@ -156,78 +156,77 @@ class Upstream:
             latency_ms=round((self.loop.time() - self.started) * 1000),
         )
 
+    def _timeout(self, limit: str) -> ProviderError:
+        return self.error("PROVIDER_TIMEOUT", _timeout_message(limit, self))
+
     async def events(self) -> AsyncIterator[list[bytes]]:
         """The raw data of each event (without ``data: `` and the blank line), a list per
         network read; ends after ``[DONE]``, which it does not yield."""
+        loop = self.loop
         # Each read may take the first-token limit until content flows, then the idle
         # one, counted from the moment it starts; all within the total.
         watchdog = ReadWatchdog(
-            self.loop,
-            since=self.loop.time(),
+            loop,
+            since=loop.time(),
             span=self.client.first_token_timeout,
             limit="first-token",
             total_at=self.total_at,
         )
-        try:
-            async for out in self._events(watchdog):
-                yield out
-        except DeadlinePassed as passed:
-            raise self.error("PROVIDER_TIMEOUT", _timeout_message(passed.limit, self)) from None
-        finally:
-            watchdog.close()
-
-    async def _events(self, watchdog: ReadWatchdog) -> AsyncIterator[list[bytes]]:
         parser = SSEParser()
         content = self.response.content
-        loop = self.loop
         rec = self.recording
         done = False
-        while not done:
-            watchdog.since = loop.time()
-            if not watchdog.armed:  # it lapsed while the consumer had the stream
-                watchdog.arm()
-            watchdog.reading = True
-            try:
-                chunk = await content.readany()
-            except asyncio.CancelledError:
-                limit = watchdog.timed_out()
-                if limit is None:
-                    raise
-                raise DeadlinePassed(limit) from None
-            except BROKEN:
-                raise self.error(
-                    "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-reply"
-                ) from None
-            finally:
-                watchdog.reading = False
-            try:
-                events = parser.feed(chunk) if chunk else parser.close()
-            except SSEFormatError as exc:
-                raise self.error(
-                    "PROVIDER_BAD_RESPONSE", f"the provider's stream is broken: {exc}"
-                ) from None
-            now = loop.time()
-            out: list[bytes] = []
-            problem: str | None = None
-            for _name, data in events:
-                if data == DONE:
-                    done = True
-                    break
-                problem = _take_event(rec, data, now)
+        try:
+            while not done:
+                watchdog.since = loop.time()
+                if not watchdog.armed:  # first read, or it lapsed while the consumer had it
+                    try:
+                        watchdog.arm()
+                    except DeadlinePassed as passed:
+                        raise self._timeout(passed.limit) from None
+                watchdog.reading = True
+                try:
+                    chunk = await content.readany()
+                except asyncio.CancelledError:
+                    limit = watchdog.timed_out()
+                    if limit is None:
+                        raise
+                    raise self._timeout(limit) from None
+                except BROKEN:
+                    raise self.error(
+                        "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-reply"
+                    ) from None
+                finally:
+                    watchdog.reading = False
+                try:
+                    events = parser.feed(chunk) if chunk else parser.close()
+                except SSEFormatError as exc:
+                    raise self.error(
+                        "PROVIDER_BAD_RESPONSE", f"the provider's stream is broken: {exc}"
+                    ) from None
+                now = loop.time()
+                out: list[bytes] = []
+                problem: str | None = None
+                for _name, data in events:
+                    if data == DONE:
+                        done = True
+                        break
+                    problem = _take_event(rec, data, now)
+                    if problem:
+                        break
+                    out.append(data)
+                if out:
+                    if rec.first_at is not None and watchdog.limit != "idle":
+                        watchdog.span, watchdog.limit = self.client.idle_timeout, "idle"
+                    yield out
                 if problem:
+                    raise self.error("PROVIDER_BAD_RESPONSE", problem)
+                if not chunk:
                     break
-                out.append(data)
-            if out:
-                if rec.first_at is not None and watchdog.limit != "idle":
-                    watchdog.span, watchdog.limit = self.client.idle_timeout, "idle"
-                yield out
-            if problem:
-                raise self.error("PROVIDER_BAD_RESPONSE", problem)
-            if not chunk:
-                break
+        finally:
+            watchdog.close()
         if not done:
             raise self.error("PROVIDER_BAD_RESPONSE", "the provider's stream ended before [DONE]")
-        watchdog.close()
         await drain(content)
 
     async def answer(self) -> bytes:
@@ -241,8 +240,8 @@ class Upstream:
                 data += chunk
                 if len(data) > MAX_ANSWER_BODY:
                     raise self.error("PROVIDER_BAD_RESPONSE", "the provider's answer is too large")
-        except DeadlinePassed:
-            raise self.error("PROVIDER_TIMEOUT", _timeout_message("total", self)) from None
+        except DeadlinePassed as passed:
+            raise self._timeout(passed.limit) from None
         except BROKEN:
             raise self.error(
                 "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-answer"
