@@ -1,21 +1,23 @@
-"""httpx against aiohttp for the upstream side: the CPU one process spends reading
-providers' Chat Completions streams, per chunk, at a concurrency of 1 and of 64.
+"""httpx against aiohttp for the upstream side, and ChatMore's own provider client: the
+CPU one process spends reading providers' Chat Completions streams, per chunk, at a
+concurrency of 1 and of 64.
 
-    .venv/bin/python bench/upstream_clients.py [--tokens 500] [--runs 5] [--smoke]
+    .venv/bin/python bench/upstream_clients.py [--tokens 500] [--runs 5] [--tps 25] [--smoke]
 
-aiohttp is an optional extra for this benchmark only (``pip install -e ".[bench]"``);
-without it only httpx is measured. Both readers do the same minimal work: read the
-``data:`` lines, ``json.loads`` each, keep the content; the demo provider runs as a
-process of its own, unpaced (``--tps 0``: many chunks arrive in one network read) or
-paced as models stream (``--tps 25``: about one chunk a read, the costlier case). Runs
-alternate between the readers after a warm-up; the figures are medians of this
-process's CPU time per chunk and of the wall time.
+The two bare readers do the same minimal work: read the ``data:`` lines, ``json.loads``
+each, keep the content. ``ProviderClient`` is the client board turns use
+(``ProviderClient.stream``: its SSE parser, deadlines, retries and bookkeeping on top of
+its HTTP client). The demo provider runs as a process of its own, unpaced (``--tps 0``:
+many chunks arrive in one network read) or paced as models stream (``--tps 25``: about
+one chunk a read, the costlier case). Runs rotate the readers' order after a warm-up;
+the figures are medians of this process's CPU time per chunk and of the wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -23,13 +25,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import httpx
 from provider_client_overhead import MESSAGES, start_provider
 
-try:
-    import aiohttp
-except ImportError:  # the optional extra
-    aiohttp = None
+from server_ext.services.provider_client import Delta, ProviderClient, ProviderTarget
 
 WARMUP = 1
 
@@ -66,6 +66,15 @@ async def with_aiohttp(session: Any, url: str, model: str) -> int:
     return len(parts)
 
 
+async def with_chatmore(client: ProviderClient, url: str, model: str) -> int:
+    deltas = 0
+    target = ProviderTarget(url, None, model, 120)
+    async with contextlib.aclosing(client.stream(target, MESSAGES, {})) as stream:
+        async for item in stream:
+            deltas += isinstance(item, Delta)
+    return deltas
+
+
 async def run(
     read: Callable[[], Awaitable[int]], concurrency: int, tokens: int
 ) -> tuple[float, float]:
@@ -82,28 +91,30 @@ async def measure(
     model = f"bench;tps={tps:g};ttft_ms=0;tokens={tokens}"
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     http = httpx.AsyncClient(timeout=120, limits=limits)
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency),
+        timeout=aiohttp.ClientTimeout(total=120),
+    )
+    client = ProviderClient(
+        connect_timeout=10, first_token_timeout=60, idle_timeout=60, allow_private=True
+    )
     readers: dict[str, Callable[[], Awaitable[int]]] = {
-        "httpx": lambda: with_httpx(http, url, model)
+        "httpx": lambda: with_httpx(http, url, model),
+        "aiohttp": lambda: with_aiohttp(session, url, model),
+        "ProviderClient": lambda: with_chatmore(client, url, model),
     }
-    session = None
-    if aiohttp is not None:
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=concurrency),
-            timeout=aiohttp.ClientTimeout(total=120),
-        )
-        readers["aiohttp"] = lambda: with_aiohttp(session, url, model)
     results: dict[str, list] = {name: [] for name in readers}
+    names = list(readers)
     try:
         for i in range(WARMUP + runs):
-            names = list(readers) if i % 2 == 0 else list(readers)[::-1]
-            for name in names:
+            for name in names[i % len(names) :] + names[: i % len(names)]:
                 sample = await run(readers[name], concurrency, tokens)
                 if i >= WARMUP:
                     results[name].append(sample)
     finally:
         await http.aclose()
-        if session is not None:
-            await session.close()
+        await session.close()
+        await client.aclose()
     return results
 
 
@@ -124,15 +135,13 @@ def main() -> int:
             f"demo provider at {url}: {args.tokens}-chunk replies, {pace}, "
             f"{args.runs} runs; medians"
         )
-        if aiohttp is None:
-            print("aiohttp is not installed (pip install -e '.[bench]'): httpx only")
-        print(f"{'client':<10}{'streams':>8}{'wall ms':>10}{'cpu µs/chunk':>14}")
+        print(f"{'client':<16}{'streams':>8}{'wall ms':>10}{'cpu µs/chunk':>14}")
         for concurrency in levels:
             results = asyncio.run(measure(url, args.tokens, args.runs, concurrency, args.tps))
             for name, samples in results.items():
                 wall = statistics.median(s[0] for s in samples)
                 cpu = statistics.median(s[1] for s in samples)
-                print(f"{name:<10}{concurrency:>8}{wall * 1000:>10.1f}{cpu * 1e6:>14.1f}")
+                print(f"{name:<16}{concurrency:>8}{wall * 1000:>10.1f}{cpu * 1e6:>14.1f}")
     finally:
         proc.terminate()
         proc.wait(10)

@@ -45,7 +45,8 @@ from .store.db import Database
 
 log = logging.getLogger("chatmore")
 GC_THRESHOLDS = (20_000, 50, 50)
-# httpx logs every provider request at INFO; ChatMore logs its own line per call.
+# httpx logs every request at INFO (the server's own uses of it); ChatMore logs its own
+# line per provider call.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -139,11 +140,14 @@ class Runtime:
             gateway=GatewayService(
                 db,
                 models,
+                # The same upstream session (one pool per server); the provider
+                # client owns it and closes it at stop.
                 PassthroughClient(
                     connect_timeout=settings.provider_connect_timeout,
                     first_token_timeout=settings.provider_first_token_timeout,
                     idle_timeout=settings.provider_idle_timeout,
                     allow_private=settings.provider_allow_private,
+                    http=provider.http,
                 ),
                 limits,
                 circuits,

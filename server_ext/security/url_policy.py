@@ -4,13 +4,14 @@ Two checks, at two moments:
 
 - :func:`validate_base_url`, when an admin saves a model: the URL's syntax and scheme
   (http or https, a host, no credentials, no query or fragment), that the provider
-  client can request it (:func:`request_url`, which the client also uses: the policy and
+  client can request it (:func:`upstream_url`, which the client also uses: the policy and
   the client agree on what a URL is), and literal addresses that are never allowed. It
   does not resolve the host: a name can point anywhere later.
-- :class:`GuardedNetworkBackend`, on every call, at connect time: the host is resolved,
-  every address it resolves to is checked against :class:`AddressPolicy`, and the
-  connection goes to an address that was checked — so a name that changes its answer
-  between a check and a connect (DNS rebinding) cannot slip through.
+- :class:`GuardedConnector`, on every new connection, at connect time: the host is
+  resolved, every address it resolves to (or the IP literal itself) is checked against
+  :class:`AddressPolicy`, and the connection goes to an address that was checked — so a
+  name that changes its answer between a check and a connect (DNS rebinding) cannot
+  slip through. :func:`upstream_url` hands the client the URL that was validated.
 
 Link-local and cloud metadata addresses (and unspecified, multicast, reserved ones) are
 always refused; loopback and private ones only when ``allow_private`` is off.
@@ -18,17 +19,18 @@ always refused; loopback and private ones only when ``allow_private`` is off.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
-import socket
-import ssl
-import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
-import httpcore
+import aiohttp
 import httpx
+import yarl
+from aiohttp.abc import ResolveResult
 
 from ..errors import ChatMoreError, validation
 
@@ -133,6 +135,29 @@ def request_url(base_url: str) -> httpx.URL:
     return url
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def upstream_url(base_url: str) -> yarl.URL:
+    """:func:`request_url` as the URL aiohttp requests (yarl's reading of it, taken
+    verbatim), refused unless yarl reads the same scheme, host and port: the host the
+    connector resolves and connects to is the host that was validated."""
+    url = request_url(base_url)
+    try:
+        target = yarl.URL(str(url), encoded=True)
+    except ValueError:
+        raise _unrequestable("cannot be requested") from None
+    same = (
+        target.scheme == url.scheme
+        and target.raw_host == url.raw_host.decode("ascii")
+        and target.port == (url.port or DEFAULT_PORTS[url.scheme])
+        and target.raw_user is None
+    )
+    if not same:
+        raise _unrequestable("reads differently to the HTTP client; write it plainly")
+    return target
+
+
 def validate_base_url(url: object) -> str:
     """Check a provider base URL as an admin saves it; return it without a trailing slash.
 
@@ -163,7 +188,7 @@ def validate_base_url(url: object) -> str:
         raise validation("base_url must not have a query or a fragment", field="base_url")
     if port == 0:
         raise validation("base_url has an invalid port", field="base_url")
-    host = request_url(text).host
+    host = upstream_url(text).raw_host or ""
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
@@ -175,81 +200,28 @@ def validate_base_url(url: object) -> str:
     return text.rstrip("/")
 
 
-class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that resolves the host itself, refuses the call when
-    any address it resolves to is refused by the policy, and connects to a checked
-    address (TLS still verifies the host name, which httpcore passes separately)."""
+class GuardedConnector(aiohttp.TCPConnector):
+    """aiohttp's connector with the policy applied to every address it is about to
+    connect to: the addresses a name resolves to (resolved afresh for each new
+    connection, no DNS cache) and IP-literal hosts, which aiohttp does not pass to its
+    resolver. A host with any refused address is refused before any connection attempt;
+    the connection then goes to one of the addresses checked (TLS still verifies the
+    host name)."""
 
-    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None):
+    def __init__(self, policy: AddressPolicy, *, resolve_timeout: float, **kwargs: Any) -> None:
+        super().__init__(use_dns_cache=False, **kwargs)
         self.policy = policy
-        self._inner = inner or httpcore.AnyIOBackend()
+        self.resolve_timeout = resolve_timeout
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        with anyio.move_on_after(timeout) as scope:
-            addresses = await self._resolve(host, port)
-        if scope.cancelled_caught:
-            raise httpcore.ConnectTimeout(f"resolving {host} took too long")
-        for address in addresses:
-            reason = self.policy.refusal(address)
+    async def _resolve_host(
+        self, host: str, port: int, traces: Sequence[Any] | None = None
+    ) -> list[ResolveResult]:
+        # The connect limit covers resolving, as it did the connection (aiohttp's own
+        # socket-connect limit starts after it); a TimeoutError here is a connect timeout.
+        async with asyncio.timeout(self.resolve_timeout):
+            hosts = await super()._resolve_host(host, port, traces=traces)
+        for info in hosts:
+            reason = self.policy.refusal(info["host"])
             if reason:
-                raise AddressRefused(host, address, reason)
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                error = exc
-        assert error is not None
-        raise error
-
-    @staticmethod
-    async def _resolve(host: str, port: int) -> list[str]:
-        try:
-            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"the host name {host} does not resolve") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if not addresses:
-            raise httpcore.ConnectError(f"the host name {host} does not resolve")
-        return addresses
-
-    async def connect_unix_socket(self, *args: typing.Any, **kwargs: typing.Any):
-        raise httpcore.ConnectError("ChatMore does not call providers over Unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the guarded network backend under its connection pool.
-
-    httpx offers no way to pass a network backend, so the pool it built is replaced by
-    one with the same settings and the guard; the URL policy tests fail if a call ever
-    goes around it."""
-
-    def __init__(
-        self, policy: AddressPolicy, limits: httpx.Limits, tls: ssl.SSLContext | None = None
-    ) -> None:
-        # Building a TLS context loads the CA bundle (~15 ms): share one where you can.
-        tls = tls or httpx.create_ssl_context(trust_env=False)
-        super().__init__(verify=tls, limits=limits, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(policy),
-        )
+                raise AddressRefused(host, info["host"], reason)
+        return hosts

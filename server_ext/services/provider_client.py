@@ -1,5 +1,10 @@
-"""OpenAI Chat Completions over one shared httpx.AsyncClient: streaming, whole answers
-and the one-token probe behind ``POST api/models/{id}/test``.
+"""OpenAI Chat Completions over the server's one aiohttp session: streaming, whole
+answers and the one-token probe behind ``POST api/models/{id}/test``.
+
+Why aiohttp, not httpx: reading paced streams (about one chunk a network read, as models
+send them) cost 157 µs of CPU per chunk with httpx at 64 streams against aiohttp's 64 µs
+on a 2-core machine (``bench/upstream_clients.py --tokens 100 --tps 25``); httpx's
+reading was ~26 % of the server's profile.
 
 What it promises its callers (the turn runner, the model service):
 
@@ -16,7 +21,8 @@ What it promises its callers (the turn runner, the model service):
 - ``stream_options.include_usage`` is asked for; a provider that refuses it gets the same
   request without it, and is remembered (per base URL and model) not to get it again.
 - Every call goes through the URL policy (``security/url_policy.py``) at connect time; no
-  redirect is followed.
+  redirect is followed (``upstream_http.py`` holds the session's settings).
+- One timer per attempt bounds its waits (:class:`ReadWatchdog`), not one per read.
 - The API key goes in the Authorization header and nowhere else. Messages never carry
   the provider's raw error body; one log line per call on ``chatmore.provider`` names
   the model, the outcome and the timings, never prompts, replies or keys.
@@ -29,46 +35,42 @@ import contextlib
 import email.utils
 import json
 import logging
+import math
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+import yarl
 
-from .. import __version__
 from ..errors import ERROR_CODES, ChatMoreError
-from ..security.url_policy import (
-    AddressPolicy,
-    AddressRefused,
-    GuardedTransport,
-    request_url,
-)
+from ..security.url_policy import AddressRefused, upstream_url
 from . import provider_errors
-from .sse_parser import SSEFormatError, SSEParser
+from .sse_parser import SSEFormatError, SSEParser, event_json
+from .upstream_http import (
+    BROKEN,
+    DeadlinePassed,
+    ReadWatchdog,
+    UpstreamHTTP,
+    drain,
+    finish,
+    json_body,
+)
 
 log = logging.getLogger("chatmore.provider")
 
 # The request parameters sent upstream; anything else in params (timeout_ms …) is ours.
 UPSTREAM_PARAMS = ("temperature", "top_p", "max_tokens")
-# Connection pools, and the connections each may hold (POOLS x CONNECTIONS_PER_POOL calls
-# can be in flight at once; the per-model limit usually binds first).
-POOLS = 16
-CONNECTIONS_PER_POOL = 128
-KEEPALIVE_PER_POOL = 16
-SPILL_AT = 32  # calls in flight that make a pool busy
-
 # Longest wait a Retry-After may impose between two attempts.
 MAX_RETRY_WAIT_S = 10.0
 BACKOFF_BASE_S = 0.5
 # Bytes of an error answer read to find its code; bytes of a whole (non-streamed) answer.
 MAX_ERROR_BODY = 64 * 1024
 MAX_ANSWER_BODY = 16 * 1024 * 1024
-# How long to wait for the end of a body after [DONE], to keep its connection.
-DRAIN_S = 0.1
 # Characters an API key may have to travel in a header.
 HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
 
@@ -171,7 +173,6 @@ class _Call:
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.retries = 0
-        self.http: httpx.AsyncClient | None = None  # the pool this call's attempts use
 
     def ms(self, since: float, until: float | None = None) -> int:
         return round(((until if until is not None else self.loop.time()) - since) * 1000)
@@ -214,13 +215,6 @@ class _Call:
         )
 
 
-@dataclass(frozen=True)
-class _Deadline:
-    at: float  # loop time
-    limit: str  # which limit it is: connect, first-token, idle, total
-    seconds: float
-
-
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 
@@ -247,7 +241,16 @@ def _usage(value: object) -> Usage | None:
     )
 
 
-def _retry_after_s(headers: httpx.Headers) -> float | None:
+def _why(exc: aiohttp.ClientConnectorError, host: str | None) -> str:
+    """Why connecting failed, in our socket's words (nothing a provider wrote)."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"the host name {host} does not resolve"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return str(exc.certificate_error)
+    return str(exc.os_error) or type(exc.os_error).__name__
+
+
+def _retry_after_s(headers: Mapping[str, str]) -> float | None:
     """OpenAI's ``retry-after-ms``, else ``Retry-After`` in seconds or as an HTTP date."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
@@ -273,7 +276,7 @@ def _retry_after_s(headers: httpx.Headers) -> float | None:
 
 
 class ProviderClient:
-    """Calls OpenAI-compatible providers over one shared connection pool."""
+    """Calls OpenAI-compatible providers over the server's upstream session."""
 
     def __init__(
         self,
@@ -283,39 +286,24 @@ class ProviderClient:
         idle_timeout: float,
         allow_private: bool,
         max_retries: int = 2,
+        http: UpstreamHTTP | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.first_token_timeout = first_token_timeout
         self.idle_timeout = idle_timeout
         self.max_retries = max_retries
-        self.policy = AddressPolicy(allow_private=allow_private)
-        limits = httpx.Limits(
-            max_connections=CONNECTIONS_PER_POOL, max_keepalive_connections=KEEPALIVE_PER_POOL
+        # The server's shared session when given (closed by whoever built it), else one
+        # of its own.
+        self._owns_http = http is None
+        self.http = http or UpstreamHTTP(
+            connect_timeout=connect_timeout, allow_private=allow_private
         )
-        # Several pools: httpcore matches each waiting request against every connection
-        # of its pool whenever one frees up, which with hundreds of streams in one pool
-        # costs more than the streams themselves. Calls fill the first pool (so that
-        # calls one after the other reuse its kept-alive connections) and spill into the
-        # next only when it is busy.
-        tls = httpx.create_ssl_context(trust_env=False)
-        self._pools = [
-            httpx.AsyncClient(
-                transport=GuardedTransport(self.policy, limits, tls),
-                # Our own deadlines bound reads and waits; httpx bounds only the connect.
-                timeout=httpx.Timeout(None, connect=connect_timeout),
-                follow_redirects=False,
-                trust_env=False,
-                headers={"User-Agent": f"chatmore/{__version__}"},
-            )
-            for _ in range(POOLS)
-        ]
-        self._in_flight = [0] * POOLS
         # (base_url, model) of providers that refused stream_options.
         self._no_stream_options: set[tuple[str, str]] = set()
 
     async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
+        if self._owns_http:
+            await self.http.aclose()
 
     # -- public calls --------------------------------------------------------------------
 
@@ -390,58 +378,66 @@ class ProviderClient:
     async def _with_retries(
         self, call: _Call, messages: list[dict], params: dict, max_retries: int
     ) -> AsyncIterator[list[str] | StreamEnd]:
+        """The attempts of a call; each one's reader is iterated here directly (one
+        generator fewer for every read to pass through)."""
         url = self._endpoint(call)
         headers = self._headers(call)
-        pool = next((i for i, n in enumerate(self._in_flight) if n < SPILL_AT), None)
-        if pool is None:
-            pool = self._in_flight.index(min(self._in_flight))
-        self._in_flight[pool] += 1
-        call.http = self._pools[pool]
-        try:
-            async for item in self._attempts(call, url, headers, messages, params, max_retries):
-                yield item
-        finally:
-            self._in_flight[pool] -= 1
-
-    async def _attempts(
-        self,
-        call: _Call,
-        url: str,
-        headers: dict[str, str],
-        messages: list[dict],
-        params: dict,
-        max_retries: int,
-    ) -> AsyncIterator[list[str] | StreamEnd]:
         target = call.target
         memory_key = (target.base_url.rstrip("/"), target.model)
         streamed = call.kind == "stream"
         ask_usage = streamed and memory_key not in self._no_stream_options
         while True:
             body = self._body(target, messages, params, streamed, ask_usage)
+            # Until content flows, the first-token limit holds (a whole answer: the total).
+            watchdog = ReadWatchdog(
+                call.loop,
+                since=call.loop.time(),
+                span=self.first_token_timeout if streamed else math.inf,
+                limit="first-token",
+                total_at=call.total_deadline,
+            )
+            response: aiohttp.ClientResponse | None = None
             try:
-                async for item in self._attempt(call, url, headers, body, ask_usage):
-                    yield item
-                return
+                try:
+                    response = await self._open(call, url, headers, body, ask_usage, watchdog)
+                    if streamed:
+                        async for item in self._read_stream(call, response, watchdog):
+                            yield item
+                    else:
+                        yield await self._read_answer(call, response, watchdog)
+                    return
+                finally:
+                    watchdog.close()
+                    if response is not None:
+                        finish(response)
+            except DeadlinePassed as passed:
+                raise self._timeout(call, passed.limit) from None
             except _StreamOptionsRefused:
                 self._no_stream_options.add(memory_key)
                 ask_usage = False
             except _Retryable as failure:
-                if call.parts or call.retries >= max_retries:
-                    raise failure.error from None
-                wait = failure.wait_s
-                if wait is None:
-                    wait = BACKOFF_BASE_S * 2**call.retries * (1 + random.random() / 4)
-                # A provider that asks for a longer pause than we would wait is not retried
-                # early (it would refuse again): the user hears at once.
-                if wait > MAX_RETRY_WAIT_S or call.loop.time() + wait >= call.total_deadline:
-                    raise failure.error from None
+                wait = self._retry_wait(call, failure, max_retries)
                 call.retries += 1
                 await asyncio.sleep(wait)
 
-    def _endpoint(self, call: _Call) -> str:
+    @staticmethod
+    def _retry_wait(call: _Call, failure: _Retryable, max_retries: int) -> float:
+        """How long to wait before the next attempt; the failure's error if none."""
+        if call.parts or call.retries >= max_retries:
+            raise failure.error from None
+        wait = failure.wait_s
+        if wait is None:
+            wait = BACKOFF_BASE_S * 2**call.retries * (1 + random.random() / 4)
+        # A provider that asks for a longer pause than we would wait is not retried early
+        # (it would refuse again): the user hears at once.
+        if wait > MAX_RETRY_WAIT_S or call.loop.time() + wait >= call.total_deadline:
+            raise failure.error from None
+        return wait
+
+    def _endpoint(self, call: _Call) -> yarl.URL:
         # The URL policy's reading, so that what was saved is what can be requested.
         try:
-            return str(request_url(call.target.base_url))
+            return upstream_url(call.target.base_url)
         except ChatMoreError as exc:
             raise call.error("PROVIDER_URL_REFUSED", exc.message) from None
 
@@ -478,92 +474,90 @@ class ProviderClient:
                 body["stream_options"] = {"include_usage": True}
         return body
 
-    def _first_deadline(self, call: _Call, started: float, *, streamed: bool) -> _Deadline:
-        total = _Deadline(call.total_deadline, "total", call.target.timeout_s)
-        if not streamed:
-            return total
-        first = _Deadline(
-            started + self.first_token_timeout, "first-token", self.first_token_timeout
-        )
-        return first if first.at < total.at else total
+    def _timeout(self, call: _Call, limit: str) -> ProviderError:
+        seconds = {
+            "first-token": self.first_token_timeout,
+            "idle": self.idle_timeout,
+            "total": call.target.timeout_s,
+            "connect": self.connect_timeout,
+        }[limit]
+        return call.error("PROVIDER_TIMEOUT", TIMEOUT_MESSAGES[limit].format(s=_seconds(seconds)))
 
-    def _timeout(self, call: _Call, deadline: _Deadline) -> ProviderError:
-        message = TIMEOUT_MESSAGES[deadline.limit].format(s=_seconds(deadline.seconds))
-        return call.error("PROVIDER_TIMEOUT", message)
-
-    async def _attempt(
+    async def _open(
         self,
         call: _Call,
-        url: str,
+        url: yarl.URL,
         headers: dict[str, str],
         body: dict[str, Any],
         asked_usage: bool,
-    ) -> AsyncIterator[list[str] | StreamEnd]:
-        streamed = call.kind == "stream"
-        started = call.loop.time()
-        deadline = self._first_deadline(call, started, streamed=streamed)
-        assert call.http is not None
-        request = call.http.build_request("POST", url, json=body, headers=headers)
-        response = await self._send(call, request, deadline)
-        try:
-            if not 200 <= response.status_code < 300:
-                await self._refuse_status(call, response, deadline, asked_usage)
-            if streamed:
-                async for item in self._read_stream(call, response, deadline):
-                    yield item
-            else:
-                yield await self._read_answer(call, response)
-        finally:
-            await response.aclose()
+        watchdog: ReadWatchdog,
+    ) -> aiohttp.ClientResponse:
+        """Send one attempt and return its answer once its status is a success."""
+        response = await self._send(call, url, headers, body, watchdog)
+        if not 200 <= response.status < 300:
+            try:
+                await self._refuse_status(call, response, watchdog, asked_usage)
+            finally:
+                finish(response)
+        return response
 
     async def _send(
-        self, call: _Call, request: httpx.Request, deadline: _Deadline
-    ) -> httpx.Response:
-        host = request.url.host
+        self,
+        call: _Call,
+        url: yarl.URL,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        watchdog: ReadWatchdog,
+    ) -> aiohttp.ClientResponse:
+        host = url.host
+        request = self.http.session().request(
+            "POST", url, data=json_body(body), headers=headers, allow_redirects=False
+        )
         try:
-            async with asyncio.timeout_at(deadline.at):
-                assert call.http is not None
-                return await call.http.send(request, stream=True)
-        except TimeoutError:
-            raise self._timeout(call, deadline) from None
+            return await watchdog.wait(request)
         except AddressRefused as exc:
             raise call.error(
                 "PROVIDER_URL_REFUSED", f"the provider host {host} resolves to {exc.reason}"
             ) from None
-        except httpx.ConnectTimeout:
-            raise self._timeout(call, _Deadline(0, "connect", self.connect_timeout)) from None
-        except httpx.ConnectError as exc:
+        except aiohttp.ConnectionTimeoutError:
+            raise self._timeout(call, "connect") from None
+        except aiohttp.ClientConnectorError as exc:
             raise _Retryable(
-                call.error("PROVIDER_UNREACHABLE", f"could not connect to {host}: {exc}")
+                call.error(
+                    "PROVIDER_UNREACHABLE", f"could not connect to {host}: {_why(exc, host)}"
+                )
             ) from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError):
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
             raise call.error("PROVIDER_URL_REFUSED", "the provider URL cannot be called") from None
-        except httpx.TransportError:
+        except BROKEN:
             raise _Retryable(
                 call.error(
                     "PROVIDER_UNREACHABLE", f"the connection to {host} broke before an answer"
                 )
             ) from None
 
+    @staticmethod
     async def _read_limited(
-        self, call: _Call, response: httpx.Response, limit: int, deadline: _Deadline
+        response: aiohttp.ClientResponse, limit: int, watchdog: ReadWatchdog
     ) -> bytes:
-        """Up to ``limit`` bytes of the body, within the deadline; b"" if it breaks."""
+        """Up to ``limit`` bytes of the body, within the deadline; what came if it breaks."""
         data = bytearray()
-        try:
-            async with asyncio.timeout_at(deadline.at):
-                async for chunk in response.aiter_bytes():
-                    data += chunk
-                    if len(data) >= limit:
-                        break
-        except (TimeoutError, httpx.TransportError, httpx.DecodingError):
-            pass
+        with contextlib.suppress(DeadlinePassed, *BROKEN):
+            while len(data) < limit:
+                chunk = await watchdog.wait(response.content.readany())
+                if not chunk:
+                    break
+                data += chunk
         return bytes(data[:limit])
 
     async def _refuse_status(
-        self, call: _Call, response: httpx.Response, deadline: _Deadline, asked_usage: bool
+        self,
+        call: _Call,
+        response: aiohttp.ClientResponse,
+        watchdog: ReadWatchdog,
+        asked_usage: bool,
     ) -> None:
-        status = response.status_code
+        status = response.status
         if 300 <= status < 400:
             raise call.error(
                 "PROVIDER_HTTP_ERROR",
@@ -571,7 +565,7 @@ class ProviderClient:
                 "follow; check the base URL",
                 status,
             )
-        body = await self._read_limited(call, response, MAX_ERROR_BODY, deadline)
+        body = await self._read_limited(response, MAX_ERROR_BODY, watchdog)
         if status == 400 and asked_usage and b"stream_options" in body:
             raise _StreamOptionsRefused()
         upstream = provider_errors.code_in_body(body)
@@ -596,33 +590,40 @@ class ProviderClient:
         raise error
 
     async def _read_stream(
-        self, call: _Call, response: httpx.Response, first_deadline: _Deadline
+        self, call: _Call, response: aiohttp.ClientResponse, watchdog: ReadWatchdog
     ) -> AsyncIterator[list[str] | StreamEnd]:
         """The content of each network read as one list (few hops through the generators
-        above it, whatever the chunk rate), then the StreamEnd."""
-        content_type = response.headers.get("content-type", "")
+        above it, whatever the chunk rate), then the StreamEnd. Each read costs the
+        watchdog two flags and, once content flows, the time (the idle limit's start)."""
+        content_type = response.headers.get("Content-Type", "")
         if not content_type.startswith("text/event-stream"):
-            raise await self._not_a_stream(call, response, content_type, first_deadline)
+            raise await self._not_a_stream(call, response, content_type, watchdog)
         loop = call.loop
         parser = SSEParser()
-        reads = response.aiter_bytes()
-        idle = self.idle_timeout
-        total = _Deadline(call.total_deadline, "total", call.target.timeout_s)
-        deadline = first_deadline
+        content = response.content
         done = False
         while not done:
+            if call.parts:  # counted from here, as the consumer asks for more
+                watchdog.since = loop.time()
+            if not watchdog.armed:  # it lapsed while the consumer had the stream
+                watchdog.arm()
+            watchdog.reading = True
             try:
-                async with asyncio.timeout_at(deadline.at):
-                    chunk = await anext(reads, None)
-            except TimeoutError:
-                raise self._timeout(call, deadline) from None
-            except (httpx.TransportError, httpx.DecodingError):
+                chunk = await content.readany()
+            except asyncio.CancelledError:
+                limit = watchdog.timed_out()
+                if limit is None:
+                    raise
+                raise DeadlinePassed(limit) from None
+            except BROKEN:
                 error = call.error(
                     "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-reply"
                 )
                 raise (error if call.parts else _Retryable(error)) from None
+            finally:
+                watchdog.reading = False
             try:
-                events = parser.feed(chunk) if chunk is not None else parser.close()
+                events = parser.feed(chunk) if chunk else parser.close()
             except SSEFormatError as exc:
                 raise call.error(
                     "PROVIDER_BAD_RESPONSE", f"the provider's stream is broken: {exc}"
@@ -640,37 +641,26 @@ class ProviderClient:
             except _BadEvent as exc:
                 problem = exc
             if texts:
+                if not call.parts:  # the first token: silences are now bounded by `idle`
+                    watchdog.span, watchdog.limit = self.idle_timeout, "idle"
                 call.add(texts)
                 yield texts
             if problem is not None:
                 raise call.error(problem.code, str(problem))
-            if chunk is None:
+            if not chunk:
                 break
-            # Before the first token, that limit holds; after it, silence may last `idle`.
-            if call.parts:
-                idle_deadline = _Deadline(loop.time() + idle, "idle", idle)
-                deadline = idle_deadline if idle_deadline.at < total.at else total
         if not done:
             raise call.error("PROVIDER_BAD_RESPONSE", "the provider's stream ended before [DONE]")
         end = call.end(streamed=True)
-        await self._drain(reads)
+        watchdog.close()
+        await drain(content)
         yield end
-
-    @staticmethod
-    async def _drain(reads: AsyncIterator[bytes]) -> None:
-        """Read what follows [DONE] (normally only the end of the body) so that the
-        connection goes back to the pool instead of being closed; give up quickly."""
-        with contextlib.suppress(TimeoutError, httpx.HTTPError):
-            async with asyncio.timeout(DRAIN_S):
-                async for _ in reads:
-                    pass
 
     @staticmethod
     def _take_event(call: _Call, name: bytes, data: bytes) -> str | None:
         """Apply one event to the call; return its content text, if any."""
         try:
-            # Decoding first spares json the encoding sniffing it does for bytes.
-            event = json.loads(data.decode())
+            event = event_json(data)
         except ValueError:  # UnicodeDecodeError included
             raise _BadEvent("the provider sent an event that is not valid JSON") from None
         if type(event) is not dict:
@@ -698,9 +688,13 @@ class ProviderClient:
         return text if isinstance(text, str) else None
 
     async def _not_a_stream(
-        self, call: _Call, response: httpx.Response, content_type: str, deadline: _Deadline
+        self,
+        call: _Call,
+        response: aiohttp.ClientResponse,
+        content_type: str,
+        watchdog: ReadWatchdog,
     ) -> ProviderError:
-        body = await self._read_limited(call, response, MAX_ERROR_BODY, deadline)
+        body = await self._read_limited(response, MAX_ERROR_BODY, watchdog)
         upstream = provider_errors.code_in_body(body)
         if upstream:
             return call.error(
@@ -712,32 +706,31 @@ class ProviderClient:
             "PROVIDER_BAD_RESPONSE", f"the provider answered {shown}, not an event stream"
         )
 
-    async def _read_answer(self, call: _Call, response: httpx.Response) -> StreamEnd:
-        total = _Deadline(call.total_deadline, "total", call.target.timeout_s)
+    async def _read_answer(
+        self, call: _Call, response: aiohttp.ClientResponse, watchdog: ReadWatchdog
+    ) -> StreamEnd:
         data = bytearray()
-        reads = response.aiter_bytes()
-        deadline = total
         while True:
             try:
-                async with asyncio.timeout_at(deadline.at):
-                    chunk = await anext(reads, None)
-            except TimeoutError:
-                raise self._timeout(call, deadline) from None
-            except (httpx.TransportError, httpx.DecodingError):
+                chunk = await watchdog.wait(response.content.readany())
+            except BROKEN:
                 raise call.error(
                     "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-answer"
                 ) from None
-            if chunk is None:
+            if not chunk:
                 break
             data += chunk
             if len(data) > MAX_ANSWER_BODY:
                 raise call.error("PROVIDER_BAD_RESPONSE", "the provider's answer is too large")
-            idle_deadline = _Deadline(
-                call.loop.time() + self.idle_timeout, "idle", self.idle_timeout
-            )
-            deadline = idle_deadline if idle_deadline.at < total.at else total
+            # Once the answer flows, a silence may last `idle` (within the total).
+            watchdog.since, watchdog.span = call.loop.time(), self.idle_timeout
+            watchdog.limit = "idle"
+        return self._parse_answer(call, bytes(data))
+
+    @staticmethod
+    def _parse_answer(call: _Call, data: bytes) -> StreamEnd:
         try:
-            answer = json.loads(bytes(data))
+            answer = json.loads(data)
         except ValueError:
             raise call.error(
                 "PROVIDER_BAD_RESPONSE", "the provider's answer is not valid JSON"

@@ -14,6 +14,8 @@ only what a recording needs (content, tool calls, finish reason, usage).
   provider refusing ``stream_options`` gets the same request again without it.
 - Every call goes through the URL policy; no redirect is followed; the provider's raw
   error body is never passed on (only a short code from it).
+- Calls go over the server's one aiohttp session (``upstream_http.py``), shared with the
+  board turns' client; one timer per phase bounds the waits, not one per read.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
+import yarl
 
-from .. import __version__
-from ..security.url_policy import AddressPolicy, AddressRefused, GuardedTransport
+from ..errors import ChatMoreError
+from ..security.url_policy import AddressRefused, upstream_url
 from . import provider_errors
 from .provider_client import (
     HEADER_SAFE,
@@ -37,11 +41,18 @@ from .provider_client import (
     ProviderError,
     ProviderTarget,
 )
-from .sse_parser import SSEFormatError, SSEParser
+from .sse_parser import SSEFormatError, SSEParser, event_json
+from .upstream_http import (
+    BROKEN,
+    DeadlinePassed,
+    ReadWatchdog,
+    UpstreamHTTP,
+    drain,
+    finish,
+    json_body,
+)
 
 DONE = b"[DONE]"
-MAX_CONNECTIONS = 512
-KEEPALIVE = 64
 
 
 @dataclass
@@ -120,7 +131,7 @@ class Upstream:
     def __init__(
         self,
         client: PassthroughClient,
-        response: httpx.Response,
+        response: aiohttp.ClientResponse,
         target: ProviderTarget,
         started: float,
         streamed: bool,
@@ -145,77 +156,98 @@ class Upstream:
             latency_ms=round((self.loop.time() - self.started) * 1000),
         )
 
-    def _deadline(self, first: bool) -> tuple[float, str]:
-        limit = self.client.first_token_timeout if first else self.client.idle_timeout
-        at = self.loop.time() + limit
-        kind = "first-token" if first else "idle"
-        if self.total_at < at:
-            return self.total_at, "total"
-        return at, kind
+    def _timeout(self, limit: str) -> ProviderError:
+        return self.error("PROVIDER_TIMEOUT", _timeout_message(limit, self))
 
     async def events(self) -> AsyncIterator[list[bytes]]:
         """The raw data of each event (without ``data: `` and the blank line), a list per
         network read; ends after ``[DONE]``, which it does not yield."""
+        loop = self.loop
+        # Each read may take the first-token limit until content flows, then the idle
+        # one, counted from the moment it starts; all within the total.
+        watchdog = ReadWatchdog(
+            loop,
+            since=loop.time(),
+            span=self.client.first_token_timeout,
+            limit="first-token",
+            total_at=self.total_at,
+        )
         parser = SSEParser()
-        reads = self.response.aiter_bytes()
+        content = self.response.content
         rec = self.recording
-        first = True
         done = False
-        while not done:
-            at, limit = self._deadline(first)
-            try:
-                async with asyncio.timeout_at(at):
-                    chunk = await anext(reads, None)
-            except TimeoutError:
-                raise self.error("PROVIDER_TIMEOUT", _timeout_message(limit, self)) from None
-            except (httpx.TransportError, httpx.DecodingError):
-                raise self.error(
-                    "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-reply"
-                ) from None
-            try:
-                events = parser.feed(chunk) if chunk is not None else parser.close()
-            except SSEFormatError as exc:
-                raise self.error(
-                    "PROVIDER_BAD_RESPONSE", f"the provider's stream is broken: {exc}"
-                ) from None
-            now = self.loop.time()
-            out: list[bytes] = []
-            problem: str | None = None
-            for _name, data in events:
-                if data == DONE:
-                    done = True
-                    break
-                problem = _take_event(rec, data, now)
+        try:
+            while not done:
+                watchdog.since = loop.time()
+                if not watchdog.armed:  # first read, or it lapsed while the consumer had it
+                    try:
+                        watchdog.arm()
+                    except DeadlinePassed as passed:
+                        raise self._timeout(passed.limit) from None
+                watchdog.reading = True
+                try:
+                    chunk = await content.readany()
+                except asyncio.CancelledError:
+                    limit = watchdog.timed_out()
+                    if limit is None:
+                        raise
+                    raise self._timeout(limit) from None
+                except BROKEN:
+                    raise self.error(
+                        "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-reply"
+                    ) from None
+                finally:
+                    watchdog.reading = False
+                try:
+                    events = parser.feed(chunk) if chunk else parser.close()
+                except SSEFormatError as exc:
+                    raise self.error(
+                        "PROVIDER_BAD_RESPONSE", f"the provider's stream is broken: {exc}"
+                    ) from None
+                now = loop.time()
+                out: list[bytes] = []
+                problem: str | None = None
+                for _name, data in events:
+                    if data == DONE:
+                        done = True
+                        break
+                    problem = _take_event(rec, data, now)
+                    if problem:
+                        break
+                    out.append(data)
+                if out:
+                    if rec.first_at is not None and watchdog.limit != "idle":
+                        watchdog.span, watchdog.limit = self.client.idle_timeout, "idle"
+                    yield out
                 if problem:
+                    raise self.error("PROVIDER_BAD_RESPONSE", problem)
+                if not chunk:
                     break
-                out.append(data)
-            if out:
-                first = first and rec.first_at is None
-                yield out
-            if problem:
-                raise self.error("PROVIDER_BAD_RESPONSE", problem)
-            if chunk is None:
-                break
+        finally:
+            watchdog.close()
         if not done:
             raise self.error("PROVIDER_BAD_RESPONSE", "the provider's stream ended before [DONE]")
+        await drain(content)
 
     async def answer(self) -> bytes:
         """The whole (non-streamed) answer's bytes, recorded."""
+        watchdog = ReadWatchdog(
+            self.loop, since=self.started, span=math.inf, limit="total", total_at=self.total_at
+        )
         data = bytearray()
         try:
-            async with asyncio.timeout_at(self.total_at):
-                async for chunk in self.response.aiter_bytes():
-                    data += chunk
-                    if len(data) > MAX_ANSWER_BODY:
-                        raise self.error(
-                            "PROVIDER_BAD_RESPONSE", "the provider's answer is too large"
-                        )
-        except TimeoutError:
-            raise self.error("PROVIDER_TIMEOUT", _timeout_message("total", self)) from None
-        except (httpx.TransportError, httpx.DecodingError):
+            while chunk := await watchdog.wait(self.response.content.readany()):
+                data += chunk
+                if len(data) > MAX_ANSWER_BODY:
+                    raise self.error("PROVIDER_BAD_RESPONSE", "the provider's answer is too large")
+        except DeadlinePassed as passed:
+            raise self._timeout(passed.limit) from None
+        except BROKEN:
             raise self.error(
                 "PROVIDER_BAD_RESPONSE", "the provider closed the connection mid-answer"
             ) from None
+        finally:
+            watchdog.close()
         try:
             answer = json.loads(bytes(data))
         except ValueError:
@@ -228,7 +260,7 @@ class Upstream:
         return bytes(data)
 
     async def aclose(self) -> None:
-        await self.response.aclose()
+        finish(self.response)
 
 
 def _timeout_message(limit: str, upstream: Upstream) -> str:
@@ -243,7 +275,7 @@ def _timeout_message(limit: str, upstream: Upstream) -> str:
 def _take_event(rec: Recording, data: bytes, now: float) -> str | None:
     """Record one event; the reason it is unacceptable, if it is."""
     try:
-        event = json.loads(data)
+        event = event_json(data)
     except ValueError:
         return "the provider sent an event that is not valid JSON"
     if type(event) is not dict:
@@ -268,7 +300,7 @@ def _take_event(rec: Recording, data: bytes, now: float) -> str | None:
 
 
 class PassthroughClient:
-    """Opens raw upstream calls over one guarded connection pool."""
+    """Opens raw upstream calls over the server's upstream session."""
 
     def __init__(
         self,
@@ -277,23 +309,23 @@ class PassthroughClient:
         first_token_timeout: float,
         idle_timeout: float,
         allow_private: bool,
+        http: UpstreamHTTP | None = None,
     ) -> None:
         self.first_token_timeout = first_token_timeout
         self.idle_timeout = idle_timeout
         self.connect_timeout = connect_timeout
-        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=KEEPALIVE)
-        self._http = httpx.AsyncClient(
-            transport=GuardedTransport(AddressPolicy(allow_private=allow_private), limits),
-            timeout=httpx.Timeout(None, connect=connect_timeout),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": f"chatmore/{__version__}"},
+        # The server's shared session when given (closed by whoever built it), else one
+        # of its own.
+        self._owns_http = http is None
+        self.http = http or UpstreamHTTP(
+            connect_timeout=connect_timeout, allow_private=allow_private
         )
         # (base_url, model) of providers that refused stream_options.
         self._no_stream_options: set[tuple[str, str]] = set()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self.http.aclose()
 
     def asks_usage(self, target: ProviderTarget) -> bool:
         return (target.base_url.rstrip("/"), target.model) not in self._no_stream_options
@@ -305,7 +337,10 @@ class PassthroughClient:
         loop = asyncio.get_running_loop()
         started = loop.time()
         streamed = bool(body.get("stream"))
-        url = target.base_url.strip().rstrip("/") + "/chat/completions"
+        try:
+            url = upstream_url(target.base_url)
+        except ChatMoreError as exc:
+            raise ProviderError("PROVIDER_URL_REFUSED", exc.message) from None
         headers = {"Content-Type": "application/json"}
         if target.api_key:
             if not HEADER_SAFE.match(target.api_key):
@@ -325,48 +360,60 @@ class PassthroughClient:
                 upstream_body["stream_options"] = options
             else:
                 upstream_body.pop("stream_options", None)
-        first_at = started + min(self.first_token_timeout, target.timeout_s)
-        for _ in range(2):
-            response = await self._send(url, headers, upstream_body, first_at, target)
-            if 200 <= response.status_code < 300:
-                upstream = Upstream(self, response, target, started, streamed)
-                if streamed and not response.headers.get("content-type", "").startswith(
-                    "text/event-stream"
+        # Answering (status and error body) may take the first-token limit, or the total
+        # if that is shorter; either is reported as the first-token limit.
+        watchdog = ReadWatchdog(
+            loop,
+            since=started,
+            span=min(self.first_token_timeout, target.timeout_s),
+            limit="first-token",
+        )
+        try:
+            for _ in range(2):
+                response = await self._send(url, headers, upstream_body, watchdog)
+                if 200 <= response.status < 300:
+                    upstream = Upstream(self, response, target, started, streamed)
+                    if streamed and not response.headers.get("Content-Type", "").startswith(
+                        "text/event-stream"
+                    ):
+                        await upstream.aclose()
+                        raise upstream.error(
+                            "PROVIDER_BAD_RESPONSE", "the provider did not answer with a stream"
+                        )
+                    return upstream
+                try:
+                    body_bytes = await _read_some(response, watchdog)
+                finally:
+                    finish(response)
+                if (
+                    response.status == 400
+                    and ask_usage
+                    and b"stream_options" in body_bytes
+                    and "stream_options" in upstream_body
                 ):
-                    await upstream.aclose()
-                    raise upstream.error(
-                        "PROVIDER_BAD_RESPONSE", "the provider did not answer with a stream"
-                    )
-                return upstream
-            body_bytes = await _read_some(response, first_at)
-            await response.aclose()
-            if (
-                response.status_code == 400
-                and ask_usage
-                and b"stream_options" in body_bytes
-                and "stream_options" in upstream_body
-            ):
-                self._no_stream_options.add(memory)
-                ask_usage = False
-                upstream_body.pop("stream_options", None)
-                continue
-            raise _status_error(response.status_code, body_bytes, loop.time() - started)
+                    self._no_stream_options.add(memory)
+                    ask_usage = False
+                    upstream_body.pop("stream_options", None)
+                    continue
+                raise _status_error(response.status, body_bytes, loop.time() - started)
+        finally:
+            watchdog.close()
         raise ProviderError("PROVIDER_HTTP_ERROR", "the provider refused the request")
 
     async def _send(
         self,
-        url: str,
+        url: yarl.URL,
         headers: dict[str, str],
         body: dict[str, Any],
-        deadline: float,
-        target: ProviderTarget,
-    ) -> httpx.Response:
-        request = self._http.build_request("POST", url, json=body, headers=headers)
-        host = request.url.host
+        watchdog: ReadWatchdog,
+    ) -> aiohttp.ClientResponse:
+        host = url.host
+        request = self.http.session().request(
+            "POST", url, data=json_body(body), headers=headers, allow_redirects=False
+        )
         try:
-            async with asyncio.timeout_at(deadline):
-                return await self._http.send(request, stream=True)
-        except TimeoutError:
+            return await watchdog.wait(request)
+        except DeadlinePassed:
             raise ProviderError(
                 "PROVIDER_TIMEOUT", "the provider did not answer in time (first-token limit)"
             ) from None
@@ -374,31 +421,31 @@ class PassthroughClient:
             raise ProviderError(
                 "PROVIDER_URL_REFUSED", f"the provider host {host} resolves to {exc.reason}"
             ) from None
-        except httpx.ConnectTimeout:
+        except aiohttp.ConnectionTimeoutError:
             raise ProviderError(
                 "PROVIDER_TIMEOUT",
                 f"could not connect to the provider within {self.connect_timeout:g} s",
             ) from None
-        except httpx.ConnectError:
+        except aiohttp.ClientConnectorError:
             raise ProviderError("PROVIDER_UNREACHABLE", f"could not connect to {host}") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError):
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
             raise ProviderError(
                 "PROVIDER_URL_REFUSED", "the provider URL cannot be called"
             ) from None
-        except httpx.TransportError:
+        except BROKEN:
             raise ProviderError(
                 "PROVIDER_UNREACHABLE", f"the connection to {host} broke before an answer"
             ) from None
 
 
-async def _read_some(response: httpx.Response, deadline: float) -> bytes:
+async def _read_some(response: aiohttp.ClientResponse, watchdog: ReadWatchdog) -> bytes:
     data = bytearray()
-    with contextlib.suppress(TimeoutError, httpx.TransportError, httpx.DecodingError):
-        async with asyncio.timeout_at(deadline):
-            async for chunk in response.aiter_bytes():
-                data += chunk
-                if len(data) >= MAX_ERROR_BODY:
-                    break
+    with contextlib.suppress(DeadlinePassed, *BROKEN):
+        while len(data) < MAX_ERROR_BODY:
+            chunk = await watchdog.wait(response.content.readany())
+            if not chunk:
+                break
+            data += chunk
     return bytes(data[:MAX_ERROR_BODY])
 
 

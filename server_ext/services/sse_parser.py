@@ -8,6 +8,11 @@ lines (``:``) and empty keep-alives are skipped; several ``data:`` lines join wi
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import orjson
+
 # A line longer than this without an end is not a provider's event: refuse to buffer it.
 MAX_LINE_BYTES = 4 * 1024 * 1024
 
@@ -51,3 +56,15 @@ class SSEParser:
         events = self.feed(b"\n\n") if self._rest or self._data else []
         self._rest = b""
         return events
+
+
+def event_json(data: bytes) -> Any:
+    """An event's data as JSON. orjson first (2-3x faster on the small objects providers
+    stream); what it refuses and the standard library takes (lone surrogates, NaN) is
+    read as before. ValueError when neither can read it. (Integers past 64 bits come
+    back as floats: no provider field needs them.)"""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # Decoding first spares json the encoding sniffing it does for bytes.
+        return json.loads(data.decode())

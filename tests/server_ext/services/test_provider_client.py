@@ -411,6 +411,26 @@ async def test_total_limit(demo_provider: DemoProvider, make_client: MakeClient)
     assert time.monotonic() - started < 15
 
 
+async def test_a_consumer_slower_than_the_idle_limit_is_not_a_silent_provider(
+    demo_provider: DemoProvider, make_client: MakeClient
+) -> None:
+    """Silence is counted from when the consumer asks for more, not while it works on
+    what it was given (one timer per call: it must not cancel the consumer's work)."""
+    client = make_client(idle_timeout=0.3)
+    model = name("slowreader", ";tps=50;tokens=6")
+    texts: list[str] = []
+    async with contextlib.aclosing(
+        client.stream(target(demo_provider, model), MESSAGES, {})
+    ) as stream:
+        async for item in stream:
+            if isinstance(item, Delta):
+                texts.append(item.text)
+                await asyncio.sleep(0.5)  # longer than the idle limit, between two reads
+            else:
+                end = item
+    assert len(texts) == 6 and end.text == "".join(texts)
+
+
 async def test_connect_limit(make_client: MakeClient) -> None:
     silent = RawServer(None)  # TCP connects; the TLS handshake never completes
     try:
@@ -496,6 +516,20 @@ async def test_loopback_is_refused_unless_private_addresses_are_allowed(
         make_client(allow_private=True), ProviderTarget(by_name, None, model, 10)
     )
     assert end.text
+
+
+@pytest.mark.parametrize("host", ["[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"])
+async def test_ip_literal_loopback_forms_are_refused_at_connect_time(
+    demo_provider: DemoProvider, make_client: MakeClient, host: str
+) -> None:
+    """IPv6 literals (the client does not resolve literals: the guard checks them)."""
+    port = demo_provider.url.rsplit(":", 1)[1].split("/")[0]
+    model = name("literal")
+    to = ProviderTarget(f"http://{host}:{port}/v1", None, model, 10)
+    error = await failure(make_client(allow_private=False, max_retries=0), to)
+    assert error.code == "PROVIDER_URL_REFUSED"
+    assert "loopback or private" in error.message
+    assert await recorded(demo_provider, model) == []
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
-from server_ext.services.sse_parser import MAX_LINE_BYTES, SSEFormatError, SSEParser
+from server_ext.services.sse_parser import MAX_LINE_BYTES, SSEFormatError, SSEParser, event_json
 
 STREAM = (
     b": a comment\r\n\r\n"
@@ -51,3 +54,25 @@ def test_an_endless_line_is_refused() -> None:
     parser = SSEParser()
     with pytest.raises(SSEFormatError):
         parser.feed(b"data: " + b"x" * (MAX_LINE_BYTES + 1))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"choices":[{"index":0,"delta":{"content":"caf\xc3\xa9 \\u00e9"}}]}',
+        b'{"a":1,"a":2,"big":18446744073709551615,"f":1.0000000000000002}',
+        b'{"text":"\\ud800 alone"}',  # a lone surrogate: orjson refuses, json takes it
+    ],
+)
+def test_event_json_reads_what_the_standard_library_reads(data: bytes) -> None:
+    assert event_json(data) == json.loads(data.decode())
+
+
+def test_event_json_reads_nan_as_before() -> None:
+    assert math.isnan(event_json(b'{"x":NaN}')["x"])
+
+
+@pytest.mark.parametrize("data", [b'{"a":', b"\xff{}", b"", b"{'a':1}"])
+def test_event_json_refuses_what_is_not_json(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        event_json(data)
