@@ -98,3 +98,36 @@ export function label(family, value) {
   const key = `${family}.${value}`;
   return key in en ? t(key) : String(value);
 }
+
+/**
+ * Tell the kernel the page's language (the widget's `locale` trait), now and whenever it
+ * changes: its messages (errors, notices) then come in the same language.
+ * @returns {() => void} stop telling
+ */
+export function shareLocale(model) {
+  const tell = (language) => {
+    if (model.get("locale") === language) return;
+    model.set("locale", language);
+    model.save_changes?.();
+  };
+  tell(locale());
+  return onLocaleChange(tell);
+}
+
+/**
+ * Mount a view with `mount` (which returns its cleanup), and mount it afresh when the
+ * language changes.
+ * @param {() => (() => void)} mount
+ * @returns {() => void} cleanup
+ */
+export function mountLocalised(mount) {
+  let cleanup = mount();
+  const stop = onLocaleChange(() => {
+    cleanup?.();
+    cleanup = mount();
+  });
+  return () => {
+    stop();
+    cleanup?.();
+  };
+}
