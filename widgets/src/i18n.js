@@ -106,7 +106,8 @@ export function label(family, value) {
  */
 export function shareLocale(model) {
   const tell = (language) => {
-    if (model.get("locale") === language) return;
+    // A host without a writable model (a bench's stand-in) has no kernel to tell.
+    if (typeof model.set !== "function" || model.get("locale") === language) return;
     model.set("locale", language);
     model.save_changes?.();
   };
