@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from widgets import BoardError
+from widgets.i18n import t
 
 from .errors import ChatMoreError
 from .http import ApiClient
@@ -85,7 +86,7 @@ class ServerBackend:
             rows = turn_rows(self._api, turn_id)
             result_of = dict(zip(rows["window_id"], rows["result_id"], strict=True))
             if isinstance(winner, int) and winner not in result_of:
-                raise BoardError("VALIDATION_FAILED", f"window {winner} has no reply to this turn")
+                raise BoardError("VALIDATION_FAILED", t("board.error.no_reply", window=winner))
             body = {
                 "turn_id": turn_id,
                 "winner": int(result_of[winner]) if isinstance(winner, int) else winner,

@@ -17,6 +17,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from widgets.i18n import t
+
 from .errors import ChatMoreError
 
 URL_ENV = "CHATMORE_URL"
@@ -45,14 +47,13 @@ def server_url(url: str | None) -> str:
     if not url.strip():
         raise ChatMoreError(
             "NOT_CONFIGURED",
-            f"no ChatMore server URL: pass cm.connect(url=...) or set {URL_ENV} "
-            "(kernels started by a Jupyter server with ChatMore have it)",
+            t("error.no_server_url", env=URL_ENV),
         )
     url = url.strip().rstrip("/") + "/"
     if url.endswith("/chatmore/"):
         url = url[: -len("chatmore/")]
     if not url.startswith(("http://", "https://")):
-        raise ChatMoreError("NOT_CONFIGURED", f"the server URL must be http(s): {url!r}")
+        raise ChatMoreError("NOT_CONFIGURED", t("error.bad_server_url", url=repr(url)))
     return url
 
 
@@ -73,10 +74,10 @@ def read_credentials_file(path: Path) -> Credentials:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ChatMoreError(
-            "NOT_CONFIGURED", f"cannot read credentials file {path}: {exc.strerror}"
+            "NOT_CONFIGURED", t("error.credentials_unreadable", path=path, reason=exc.strerror)
         ) from None
     except ValueError:
-        raise ChatMoreError("NOT_CONFIGURED", f"{path} is not a JSON file") from None
+        raise ChatMoreError("NOT_CONFIGURED", t("error.credentials_not_json", path=path)) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         warnings.warn(
             f"the credentials file {path} is readable by other users; run: chmod 600 {path}",
@@ -84,7 +85,7 @@ def read_credentials_file(path: Path) -> Credentials:
             stacklevel=4,
         )
     if not isinstance(data, dict) or not data.get("email") or not data.get("password"):
-        raise ChatMoreError("NOT_CONFIGURED", f"{path} does not hold an email and a password")
+        raise ChatMoreError("NOT_CONFIGURED", t("error.credentials_incomplete", path=path))
     return Credentials(str(data["email"]), str(data["password"]), str(path))
 
 
@@ -102,12 +103,18 @@ def find_credentials(email: str | None, password: str | None) -> Credentials:
         found = read_credentials_file(path)
         if email and email != found.email:
             raise ChatMoreError(
-                "NOT_CONFIGURED", f"no password for {email}: {path} is for {found.email}"
+                "NOT_CONFIGURED",
+                t("error.credentials_other_email", email=email, path=path, found=found.email),
             )
         return found
     raise ChatMoreError(
         "NOT_CONFIGURED",
-        "no ChatMore credentials: pass cm.connect(email=..., password=...), set "
-        f"{EMAIL_ENV} and {PASSWORD_ENV}, or {CREDENTIALS_ENV} to a JSON file "
-        f'{{"email": ..., "password": ...}} (looked for {path})',
+        t(
+            "error.no_credentials",
+            email_env=EMAIL_ENV,
+            password_env=PASSWORD_ENV,
+            file_env=CREDENTIALS_ENV,
+            example='{"email": ..., "password": ...}',
+            path=path,
+        ),
     )

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from widgets.i18n import t
+
 # Codes raised by the client itself, beside the server's.
 CLIENT_ERROR_CODES: dict[str, str] = {
     "NOT_CONFIGURED": "no server URL or no credentials were found",
@@ -68,5 +70,5 @@ def from_response(response: httpx.Response) -> ChatMoreError:
 def from_transport(exc: httpx.TransportError, url: str) -> ChatMoreError:
     """A connection that failed or timed out, as a ChatMoreError."""
     if isinstance(exc, httpx.TimeoutException):
-        return ChatMoreError("TIMEOUT", f"no answer from {url} in time ({type(exc).__name__})")
-    return ChatMoreError("SERVER_UNREACHABLE", f"cannot reach {url}: {exc}")
+        return ChatMoreError("TIMEOUT", t("error.timeout", url=url, kind=type(exc).__name__))
+    return ChatMoreError("SERVER_UNREACHABLE", t("error.unreachable", url=url, reason=exc))

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from widgets.i18n import format_number, t
+
 from .catalog import ModelRef, list_models, window_specs
 from .errors import ChatMoreError
 from .frames import Column, frame_from_records
@@ -212,9 +214,12 @@ class Experiment:
 
     def __repr__(self) -> str:
         p = self.info["progress"]
-        return (
-            f"<Experiment {self.id} {self.name!r} {self.status}: {p['succeeded']} of "
-            f"{p['total']} succeeded, {p['failed']} failed, {p['pending']} pending>"
+        return t(
+            "repr.experiment",
+            id=self.id,
+            name=repr(self.name),
+            status=t(f"status.{self.status}"),
+            **{k: format_number(p[k]) for k in ("succeeded", "total", "failed", "pending")},
         )
 
     def refresh(self) -> Experiment:

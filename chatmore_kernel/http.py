@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from widgets.i18n import t
+
 from .errors import ChatMoreError, from_response, from_transport
 
 API_PREFIX = "chatmore/"
@@ -127,7 +129,7 @@ class ApiClient:
         thread refreshes; the others wait and take its result."""
         with self._refresh_lock:
             if self._auth is None:
-                raise ChatMoreError("SESSION_CLOSED", "this session is logged out or closed")
+                raise ChatMoreError("SESSION_CLOSED", t("error.session_closed"))
             if self._auth is not stale and not self._expiring():
                 return self._auth  # another thread refreshed it meanwhile
             sent_at = time.monotonic()
@@ -137,7 +139,7 @@ class ApiClient:
                 if exc.code.startswith("AUTH_"):
                     raise ChatMoreError(
                         exc.code,
-                        f"{exc.message}; the session cannot be renewed: call cm.connect() again",
+                        t("error.session_not_renewable", message=exc.message),
                         exc.status,
                     ) from None
                 raise
@@ -163,7 +165,7 @@ class ApiClient:
     def _bearer(self) -> BearerAuth:
         auth = self._auth
         if auth is None:
-            raise ChatMoreError("SESSION_CLOSED", "this session is logged out or closed")
+            raise ChatMoreError("SESSION_CLOSED", t("error.session_closed"))
         if self._expiring():
             auth = self._refresh(auth)
         return auth

@@ -8,12 +8,16 @@ import sys
 import time
 from typing import Any
 
+from widgets.i18n import format_number, t
+
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+        return t("duration.hours", hours=seconds // 3600, minutes=f"{seconds % 3600 // 60:02d}")
+    if seconds >= 60:
+        return t("duration.minutes", minutes=seconds // 60, seconds=f"{seconds % 60:02d}")
+    return t("duration.seconds", seconds=seconds)
 
 
 class ProgressBar:
@@ -32,23 +36,38 @@ class ProgressBar:
         elapsed = time.monotonic() - self._started
         gained = done - self._first_done
         if done >= total:
-            return f"took {_duration(elapsed)}"
+            return t("progress.took", duration=_duration(elapsed))
         if gained <= 0 or elapsed <= 0:
-            return "ETA …"
-        return f"ETA {_duration((total - done) * elapsed / gained)}"
+            return t("progress.eta_unknown")
+        return t("progress.eta", duration=_duration((total - done) * elapsed / gained))
 
     def update(self, info: dict[str, Any], note: str = "") -> None:
         p = info["progress"]
         done = p["succeeded"] + p["failed"] + p["cancelled"]
         total = max(p["total"], 1)
         currency = p.get("currency") or ""
-        cost = "" if p.get("cost") is None else f" · cost {p['cost']:.4f} {currency}"
-        eta = self._estimate(done, p["total"]) if info["status"] == "running" else info["status"]
-        self._text = (
-            f"{self.title}: {done}/{p['total']} · ✓ {p['succeeded']} · ✗ {p['failed']}"
-            f" · running {p['running']} · tokens {p['prompt_tokens'] + p['completion_tokens']}"
-            f"{cost} · {eta}{' · ' + note if note else ''}"
+        parts = [
+            t(
+                "progress.line",
+                title=self.title,
+                done=format_number(done),
+                total=format_number(p["total"]),
+                succeeded=format_number(p["succeeded"]),
+                failed=format_number(p["failed"]),
+                running=format_number(p["running"]),
+                tokens=format_number(p["prompt_tokens"] + p["completion_tokens"]),
+            )
+        ]
+        if p.get("cost") is not None:
+            cost = f"{format_number(p['cost'], 4)} {currency}".strip()
+            parts.append(t("progress.cost", cost=cost))
+        status = info["status"]
+        parts.append(
+            self._estimate(done, p["total"]) if status == "running" else t(f"status.{status}")
         )
+        if note:
+            parts.append(note)
+        self._text = " · ".join(parts)
         self._html = (
             f'<div class="chatmore-progress"><progress value="{done}" max="{total}" '
             f'style="width:60%"></progress> <span>{html.escape(self._text)}</span></div>'

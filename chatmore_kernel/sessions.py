@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from widgets.i18n import t
+
 from . import catalog
 from .boards import open_board
 from .catalog import ModelRef
@@ -100,8 +102,8 @@ class Session:
         return dict(self._api.user)
 
     def __repr__(self) -> str:
-        state = "closed" if self._api.closed else self._api.user.get("email", "?")
-        return f"<chatmore Session {state} at {self.url}>"
+        state = t("repr.session_closed") if self._api.closed else self._api.user.get("email", "?")
+        return t("repr.session", state=state, url=self.url)
 
     # -- account -----------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from widgets.i18n import t
+
 from .boards import TITLE_CHARS, create_conversation
 from .catalog import ModelRef, window_specs
 from .errors import ChatMoreError
@@ -55,7 +57,7 @@ def ask(
     timeout: float = 120,
 ) -> pd.DataFrame:
     if not isinstance(prompt, str) or not prompt.strip():
-        raise ChatMoreError("VALIDATION_FAILED", "the prompt is empty", 400)
+        raise ChatMoreError("VALIDATION_FAILED", t("error.prompt_empty"), 400)
     refs = [models] if isinstance(models, str | int) else list(models)
     windows = [m if isinstance(m, Mapping) else {"model": m} for m in refs]
     specs = window_specs(api, windows=windows, params=params)
@@ -87,7 +89,7 @@ def ask(
             with contextlib.suppress(ChatMoreError):
                 api.post(f"api/turns/{turn_id}/cancel", {})
             raise ChatMoreError(
-                "TIMEOUT", f"turn {turn_id} did not finish within {timeout:g} s; cancelled it"
+                "TIMEOUT", t("error.turn_timeout_cancelled", turn=turn_id, seconds=f"{timeout:g}")
             ) from None
         raise
     rows = results_frame(api, {"conversation_id": conversation["id"]}, text=True)

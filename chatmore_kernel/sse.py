@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from widgets.i18n import t
+
 from .errors import ChatMoreError
 from .http import ApiClient
 
@@ -67,7 +69,7 @@ def _read_timeout(deadline: float | None) -> httpx.Timeout:
 def _until(lines: Iterable[str], deadline: float | None, turn_id: int) -> Iterator[str]:
     for line in lines:
         if deadline is not None and time.monotonic() > deadline:
-            raise ChatMoreError("TIMEOUT", f"turn {turn_id} did not finish in time")
+            raise ChatMoreError("TIMEOUT", t("error.turn_timeout", turn=turn_id))
         yield line
 
 

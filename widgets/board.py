@@ -20,6 +20,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from . import i18n
 from ._version import __version__
 from .backend import BoardBackend, BoardError
 from .blind import masked, resolve_winner, shuffled
@@ -121,8 +122,18 @@ class Board(anywidget.AnyWidget):
         help="Turn id (a string) → the vote cast on it here: {winner: window id | 'tie' | "
         "'all_bad', vote_id, blind}.",
     ).tag(sync=True)
+    locale = t.Unicode(
+        "",
+        help="The page's language (en, zh), set by the front end: the kernel's messages "
+        "(errors, notices, progress) follow it (chatmore_kernel/i18n.py).",
+    ).tag(sync=True)
     # The front end shows a warning when its bundle is not of this version (a stale build).
     _chatmore_version = t.Unicode(__version__).tag(sync=True)
+
+    @t.observe("locale")
+    def _speak_the_page_language(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            i18n.set_locale(change["new"])
 
     def __init__(
         self, backend: BoardBackend | None = None, *, follow: bool = True, **kwargs: Any
@@ -205,7 +216,7 @@ class Board(anywidget.AnyWidget):
         exchange (after a failure, or for another sample)."""
         exchanges = self.history.get(str(window_id)) or []
         if not exchanges:
-            raise BoardError("VALIDATION_FAILED", f"window {window_id} has no turn to retry")
+            raise BoardError("VALIDATION_FAILED", i18n.t("board.error.no_retry", window=window_id))
         last = exchanges[-1]
         return self.send(last["prompt"], [window_id], replaces_turn_id=last["turn_id"])
 
@@ -249,7 +260,7 @@ class Board(anywidget.AnyWidget):
         backend = self._require_backend()
         cast = getattr(backend, "vote", None)
         if cast is None:
-            raise BoardError("NOT_CONNECTED", "this board's backend does not take votes")
+            raise BoardError("NOT_CONNECTED", i18n.t("board.error.no_votes"))
         turn_id = self._last_turn_id if turn_id is None else turn_id
         if not _is_id(turn_id):
             turn_id = self._latest_turn()
@@ -272,7 +283,7 @@ class Board(anywidget.AnyWidget):
     def _latest_turn(self) -> int:
         turns = [x["turn_id"] for exchanges in self.history.values() for x in exchanges]
         if not turns:
-            raise BoardError("VALIDATION_FAILED", "there is no turn to vote on yet")
+            raise BoardError("VALIDATION_FAILED", i18n.t("board.error.nothing_to_vote"))
         return max(turns)
 
     def attach_turn(self, turn_id: int, content: str, window_ids: Iterable[int]) -> None:
@@ -309,12 +320,12 @@ class Board(anywidget.AnyWidget):
 
     def _require_backend(self) -> BoardBackend:
         if self._backend is None:
-            raise BoardError("NOT_CONNECTED", "this board has no backend; it only shows history")
+            raise BoardError("NOT_CONNECTED", i18n.t("board.error.no_backend"))
         return self._backend
 
     def _check_send(self, content: Any, window_ids: Any, replaces: Any = None) -> None:
         if not isinstance(content, str) or not content.strip():
-            raise BoardError("VALIDATION_FAILED", "the message is empty")
+            raise BoardError("VALIDATION_FAILED", i18n.t("board.error.empty_message"))
         if replaces is not None and not _is_id(replaces):
             raise BoardError("VALIDATION_FAILED", "replaces_turn_id must be a turn id or null")
         if window_ids is None:
@@ -322,11 +333,13 @@ class Board(anywidget.AnyWidget):
         if not isinstance(window_ids, list) or not all(_is_id(i) for i in window_ids):
             raise BoardError("VALIDATION_FAILED", "window_ids must be a list of window ids")
         if not window_ids:
-            raise BoardError("VALIDATION_FAILED", "choose at least one window")
+            raise BoardError("VALIDATION_FAILED", i18n.t("board.error.choose_window"))
         known = {w["id"] for w in self.windows}
         unknown = [i for i in window_ids if known and i not in known]
         if unknown:
-            raise BoardError("VALIDATION_FAILED", f"no such window on this board: {unknown}")
+            raise BoardError(
+                "VALIDATION_FAILED", i18n.t("board.error.unknown_windows", windows=unknown)
+            )
 
     def _start_turn(
         self, content: Any, window_ids: Any, request_id: str | None, replaces: Any = None

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import anywidget
 import traitlets as t
 
+from . import i18n
 from ._version import __version__
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,14 @@ class MatrixWidget(anywidget.AnyWidget):
     progress = t.Dict(help="the experiment's status and counts").tag(sync=True)
     height = t.Int(560, help="Height of the table, in pixels.").tag(sync=True)
     _chatmore_version = t.Unicode(__version__).tag(sync=True)
+    locale = t.Unicode("", help="The page's language (en, zh), set by the front end.").tag(
+        sync=True
+    )
+
+    @t.observe("locale")
+    def _speak_the_page_language(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            i18n.set_locale(change["new"])
 
     def __init__(self, source: MatrixSource, *, height: int = 560, follow: bool = True) -> None:
         info = source.info()

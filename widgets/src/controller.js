@@ -2,6 +2,7 @@
 // by every view. It routes the kernel's custom messages, owns the turn streams and the
 // store; views only draw the store and call `send`, `retry`, `cancel` and `stopAll`.
 
+import { t } from "./i18n.js";
 import { isTerminal } from "./protocol.js";
 import { VERSION } from "./version.js";
 import { Store } from "./state/store.js";
@@ -60,9 +61,7 @@ export class BoardController {
     if (python && python !== VERSION && VERSION !== "dev") {
       this.store.setNotice({
         code: "VERSION_MISMATCH",
-        message:
-          `The board's front end (${VERSION}) does not match the Python package (${python}). ` +
-          "Reinstall ChatMore and reload the page.",
+        message: t("board.version_mismatch", { frontend: VERSION, python }),
       });
     }
   }

@@ -5,16 +5,20 @@
 // made by `render` (DOM only). A second view of the same board shows the same streams.
 
 import { BoardController } from "./controller.js";
+import { mountLocalised, shareLocale } from "./i18n.js";
 import { mountBoard } from "./view/board.js";
 
 export default () => {
   /** @type {BoardController|null} */
   let controller = null;
+  let unshare = null;
 
   return {
     initialize({ model }) {
       controller = new BoardController(model);
+      unshare = shareLocale(model); // the kernel speaks the page's language
       return () => {
+        unshare?.();
         controller?.dispose();
         controller = null;
       };
@@ -22,7 +26,7 @@ export default () => {
     render({ model, el }) {
       // Hosts that render without initializing first still get a working board.
       controller ??= new BoardController(model);
-      return mountBoard({ el, model, controller });
+      return mountLocalised(() => mountBoard({ el, model, controller }));
     },
   };
 };

@@ -1,6 +1,7 @@
 // The experiment matrix, an anywidget front end: the store is made once per model in
 // `initialize` (it takes the cells the kernel sends), each view by `render` (DOM only).
 
+import { mountLocalised, shareLocale } from "../i18n.js";
 import { MatrixStore } from "./store.js";
 import { mountMatrix } from "./view.js";
 
@@ -20,7 +21,9 @@ function connect(model) {
   model.on("change:windows", shape);
   model.on("msg:custom", onMessage);
   model.send({ type: "hello" }); // the kernel answers with every cell it has
+  const unshare = shareLocale(model);
   const dispose = () => {
+    unshare();
     model.off("change:cases", shape);
     model.off("change:windows", shape);
     model.off("msg:custom", onMessage);
@@ -40,7 +43,7 @@ export default () => {
     },
     render({ model, el }) {
       connection ??= connect(model);
-      return mountMatrix({ el, model, store: connection.store });
+      return mountLocalised(() => mountMatrix({ el, model, store: connection.store }));
     },
   };
 };

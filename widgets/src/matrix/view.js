@@ -2,6 +2,7 @@
 // view exist) and a detail pane that shows one cell's whole reply as sanitised Markdown.
 // Each frame reads the scroll position first, then writes the DOM.
 
+import { formatNumber, label, t } from "../i18n.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { FIGURES } from "./store.js";
 import { figures, preview } from "./format.js";
@@ -23,7 +24,7 @@ export function mountMatrix({ el, model, store }) {
   const progress = h("span", "cm-mx-progress");
   const figure = h("select", "cm-mx-figure");
   for (const name of [...FIGURES, "status"]) {
-    const option = h("option", null, `sort by ${name.replace("_", " ")}`);
+    const option = h("option", null, t("matrix.sort_by", { figure: label("matrix.figure", name) }));
     option.value = name;
     figure.append(option);
   }
@@ -51,7 +52,7 @@ export function mountMatrix({ el, model, store }) {
   function drawHeader() {
     header.replaceChildren();
     header.style.gridTemplateColumns = columns();
-    const first = h("div", "cm-mx-head", "prompt");
+    const first = h("div", "cm-mx-head", t("matrix.prompt"));
     first.dataset.sort = "case";
     header.append(first);
     for (const w of store.windows) {
@@ -125,10 +126,15 @@ export function mountMatrix({ el, model, store }) {
     const head = h("div", "cm-mx-detail-head");
     head.append(
       h("strong", null, window ? window.name : ""),
-      h("span", "cm-mx-figures", `${cell ? cell.status : "pending"} ${figures(cell)}`),
+      h(
+        "span",
+        "cm-mx-figures",
+        `${label("status", cell ? cell.status : "pending")} ${figures(cell)}`,
+      ),
     );
     const close = h("button", "cm-mx-close", "×");
-    close.title = "Close";
+    close.title = t("matrix.close");
+    close.setAttribute("aria-label", t("matrix.close"));
     close.addEventListener("click", () => {
       selected = null;
       showDetail();
@@ -149,10 +155,17 @@ export function mountMatrix({ el, model, store }) {
   function progressText() {
     const p = model.get("progress") || {};
     const done = (p.succeeded || 0) + (p.failed || 0) + (p.cancelled || 0);
-    const parts = [`${p.status || ""}`, `${done}/${p.total ?? "?"}`];
-    if (p.failed) parts.push(`${p.failed} failed`);
-    if (p.running) parts.push(`${p.running} running`);
-    if (p.cost != null) parts.push(`cost ${p.cost.toFixed(4)} ${p.currency || ""}`);
+    const total = p.total == null ? "?" : formatNumber(p.total);
+    const parts = [p.status ? label("status", p.status) : "", `${formatNumber(done)}/${total}`];
+    if (p.failed) parts.push(t("matrix.failed", { count: formatNumber(p.failed) }));
+    if (p.running) parts.push(t("matrix.running", { count: formatNumber(p.running) }));
+    if (p.cost != null)
+      parts.push(
+        t("matrix.cost", {
+          value:
+            `${formatNumber(p.cost, { minimumFractionDigits: 4, maximumFractionDigits: 4 })} ${p.currency || ""}`.trim(),
+        }),
+      );
     progress.textContent = parts.join(" · ");
     title.textContent = model.get("title");
   }

@@ -2,7 +2,8 @@
 // button. The button is plain markup here; view/exchange.js answers its clicks, so a
 // block rendered while streaming and the same block rendered whole are the same HTML.
 
-export const COPY_LABEL = "Copy";
+import { t } from "../i18n.js";
+
 /** The class of a code block's copy button, and of the block that holds it. */
 export const CODE_COPY_CLASS = "cm-code-copy";
 export const CODE_BLOCK_CLASS = "cm-code";
@@ -12,7 +13,7 @@ const escapeHtml = (text) =>
 
 function withHeader(pre, language) {
   const label = language ? `<span class="cm-code-lang">${escapeHtml(language)}</span>` : "";
-  const copy = `<button type="button" class="cm-quiet-button ${CODE_COPY_CLASS}" title="Copy the code">${COPY_LABEL}</button>`;
+  const copy = `<button type="button" class="cm-quiet-button ${CODE_COPY_CLASS}" title="${escapeHtml(t("code.copy_title"))}">${escapeHtml(t("code.copy"))}</button>`;
   return `<div class="${CODE_BLOCK_CLASS}"><div class="cm-code-head">${label}${copy}</div>${pre.trimEnd()}</div>\n`;
 }
 

@@ -6,10 +6,9 @@
 // served over plain http elsewhere has none, so the old way (select a hidden textarea,
 // "copy") is the fallback.
 
+import { t } from "../i18n.js";
 import { CODE_COPY_CLASS, codeOfButton } from "./code.js";
 
-export const COPIED_LABEL = "Copied";
-export const COPY_FAILED_LABEL = "Copy failed";
 /** How long a button says "Copied" before it says what it did before. */
 const FEEDBACK_MS = 1500;
 
@@ -52,7 +51,7 @@ export async function copyFromButton(button, text) {
   const shown = feedback.get(button);
   clearTimeout(shown?.timer);
   const label = shown?.label ?? button.textContent;
-  button.textContent = copied ? COPIED_LABEL : COPY_FAILED_LABEL;
+  button.textContent = copied ? t("copy.copied") : t("copy.failed");
   const timer = setTimeout(() => {
     button.textContent = label;
     feedback.delete(button);

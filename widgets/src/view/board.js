@@ -10,6 +10,7 @@
 // one turn are lined up across columns by a ResizeObserver (rows.js), never by reading
 // layout here. Esc anywhere in the board stops what is still answering.
 
+import { t } from "../i18n.js";
 import { createFrameScheduler } from "../render/frame.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { createCheckQueue } from "./checks.js";
@@ -56,25 +57,25 @@ export function mountBoard({ el, model, controller }) {
   syncScroll.addEventListener("change", () => store.setSyncScroll(syncScroll.checked));
   const syncLabel = h(
     "label",
-    { class: "cm-toggle", title: "Scroll every column together" },
+    { class: "cm-toggle", title: t("board.sync_scroll_title") },
     syncScroll,
-    "Sync scroll",
+    t("board.sync_scroll"),
   );
   const stopAll = h(
     "button",
     {
       class: "cm-stop cm-stop-all",
       type: "button",
-      title: "Stop every reply (Esc)",
+      title: t("board.stop_all_title"),
       dataset: { testid: "stop-all" },
     },
-    "Stop all",
+    t("board.stop_all"),
   );
   stopAll.addEventListener("click", () => controller.stopAll());
   const noticeText = h("span", { class: "cm-notice-text" });
   const dismiss = h(
     "button",
-    { class: "cm-notice-close", type: "button", "aria-label": "Dismiss" },
+    { class: "cm-notice-close", type: "button", "aria-label": t("board.dismiss") },
     "×",
   );
   dismiss.addEventListener("click", () => store.setNotice(null));
@@ -90,10 +91,10 @@ export function mountBoard({ el, model, controller }) {
     {
       class: "cm-link",
       type: "button",
-      title: "Put the last message back here to edit it and send it again",
+      title: t("board.edit_last_title"),
       dataset: { testid: "edit-last" },
     },
-    "Edit last",
+    t("board.edit_last"),
   );
   editLast.addEventListener("click", () => {
     const last = store.lastTurn();
@@ -104,9 +105,9 @@ export function mountBoard({ el, model, controller }) {
     key: "shared",
     testid: "shared-input",
     sendTestid: "send-button",
-    placeholder: "Message every column… (Ctrl+Enter to send, Esc to stop)",
-    label: "Message to every column",
-    editNote: "Editing the last message: sending replaces it in the columns it went to.",
+    placeholder: t("board.placeholder"),
+    label: t("board.input_label"),
+    editNote: t("board.edit_note"),
     className: "cm-shared-composer",
     extra: editLast,
     onSend: (text, replaces) => {
@@ -156,8 +157,7 @@ export function mountBoard({ el, model, controller }) {
         dirty.add(`${window.id}:${exchange.turn_id}`);
     }
     addRows(store.turnIds());
-    if (!store.windows.length)
-      strip.append(h("div", { class: "cm-empty" }, "This board has no windows."));
+    if (!store.windows.length) strip.append(h("div", { class: "cm-empty" }, t("board.no_windows")));
     strip.dataset.columns = String(store.windows.length);
   }
 
@@ -228,8 +228,8 @@ export function mountBoard({ el, model, controller }) {
     stopAll.hidden = store.openTurns().length === 0;
     syncScroll.checked = store.syncScroll;
     editLast.hidden = busy || !store.hasHistory();
-    if (!store.windows.length) composer.setDisabled(true, "This board has no windows.");
-    else if (busy) composer.setDisabled(true, "Wait for the replies to finish, or stop them.");
+    if (!store.windows.length) composer.setDisabled(true, t("board.no_windows"));
+    else if (busy) composer.setDisabled(true, t("board.wait"));
     else composer.setDisabled(false);
     noticeText.textContent = store.notice ? `${store.notice.code}: ${store.notice.message}` : "";
     notice.hidden = !store.notice;

@@ -3,6 +3,7 @@
 // the last reply) and its own input, which forks the conversation. The last exchange
 // carries "Retry" and "Edit": both make a new turn that replaces it in this column.
 
+import { label, t } from "../i18n.js";
 import { isTerminal } from "../protocol.js";
 import { createComposer } from "./composer.js";
 import { h } from "./dom.js";
@@ -11,9 +12,6 @@ import { ScrollFollow } from "./follow.js";
 import { formatCost, formatMs, formatRate, formatTokens, paramChips } from "./format.js";
 import { watchParking } from "./parking.js";
 import { HEADER } from "./rows.js";
-
-/** How a reply's status reads in the column's badge. */
-const STATUS_TEXT = { cancelled: "stopped" };
 
 /**
  * @typedef {object} Row one turn's place in the column
@@ -46,17 +44,21 @@ export class ColumnView {
       {
         class: "cm-stop",
         type: "button",
-        title: "Stop this reply",
+        title: t("column.stop_title"),
         dataset: { testid: "column-stop" },
       },
-      "Stop",
+      t("column.stop"),
     );
     this.stop.addEventListener("click", () => this.cancel());
     const chips = paramChips(window, this.store.windows).map(({ name, text }) =>
       h("span", { class: "cm-chip", dataset: { testid: "param-chip", param: name } }, text),
     );
     const system = window.system_prompt
-      ? h("span", { class: "cm-chip cm-chip-system", title: window.system_prompt }, "system prompt")
+      ? h(
+          "span",
+          { class: "cm-chip cm-chip-system", title: window.system_prompt },
+          t("column.system_prompt"),
+        )
       : null;
     // Names are shown whole where they fit, cut with an ellipsis where not: the tooltip
     // always has the whole name (knowing whether it was cut would mean reading layout).
@@ -95,7 +97,7 @@ export class ColumnView {
       heading,
     );
     aligner.watch(HEADER, header, heading);
-    this.empty = h("div", { class: "cm-empty" }, "No messages yet.");
+    this.empty = h("div", { class: "cm-empty" }, t("column.empty"));
     // Scroll anchoring holds this in place while the text above it grows (follow.js).
     this.anchor = h("div", { class: "cm-follow-anchor", "aria-hidden": "true" });
     this.body = h(
@@ -114,10 +116,10 @@ export class ColumnView {
       {
         class: "cm-link",
         type: "button",
-        title: "Send this prompt again to this column, in place of this reply",
+        title: t("column.retry_title"),
         dataset: { testid: "exchange-retry" },
       },
-      "Retry",
+      t("column.retry"),
     );
     this.retry.addEventListener("click", () => controller.retry(window.id));
     this.editLast = h(
@@ -125,10 +127,10 @@ export class ColumnView {
       {
         class: "cm-link",
         type: "button",
-        title: "Edit this prompt and send it again to this column",
+        title: t("column.edit_title"),
         dataset: { testid: "exchange-edit" },
       },
-      "Edit",
+      t("column.edit"),
     );
     this.editLast.addEventListener("click", () => {
       const latest = this.store.latest(window.id);
@@ -142,11 +144,11 @@ export class ColumnView {
     );
 
     this.metrics = {
-      ttft: h("span", { dataset: { metric: "ttft" }, title: "Time to first token" }),
-      latency: h("span", { dataset: { metric: "latency" }, title: "Latency" }),
-      tokens: h("span", { dataset: { metric: "tokens" }, title: "Prompt and completion tokens" }),
-      rate: h("span", { dataset: { metric: "rate" }, title: "Tokens per second" }),
-      cost: h("span", { dataset: { metric: "cost" }, title: "What the reply cost" }),
+      ttft: h("span", { dataset: { metric: "ttft" }, title: t("metric.ttft_title") }),
+      latency: h("span", { dataset: { metric: "latency" }, title: t("metric.latency_title") }),
+      tokens: h("span", { dataset: { metric: "tokens" }, title: t("metric.tokens_title") }),
+      rate: h("span", { dataset: { metric: "rate" }, title: t("metric.rate_title") }),
+      cost: h("span", { dataset: { metric: "cost" }, title: t("metric.cost_title") }),
     };
     this.footer = h(
       "footer",
@@ -158,9 +160,9 @@ export class ColumnView {
       key: `window:${window.id}`,
       testid: "column-input",
       sendTestid: "column-send",
-      placeholder: `Only to ${window.name}…`,
-      label: `Message to ${window.name} only`,
-      editNote: "Editing the last message: sending replaces it in this column.",
+      placeholder: t("column.placeholder", { name: window.name }),
+      label: t("column.input_label", { name: window.name }),
+      editNote: t("column.edit_note"),
       className: "cm-column-composer",
       onSend: (text, replaces) => controller.send(text, [window.id], replaces),
     });
@@ -239,7 +241,7 @@ export class ColumnView {
     row.note = h(
       "div",
       { class: "cm-replaced-note", dataset: { testid: "replaced-note" } },
-      "Replaced by a later attempt: no longer sent as context.",
+      t("column.replaced"),
     );
     row.content.append(row.note);
   }
@@ -252,13 +254,16 @@ export class ColumnView {
     const busy = this.store.isBusy(id);
     if (this.status.dataset.status !== status) {
       this.status.dataset.status = status;
-      this.status.textContent = STATUS_TEXT[status] ?? status;
+      this.status.textContent = label("status", status);
       this.el.dataset.status = status;
     }
     this.stop.hidden = !busy;
     const metrics = {
-      ttft: latest?.ttft_ms != null ? `TTFT ${formatMs(latest.ttft_ms)}` : "",
-      latency: latest?.latency_ms != null ? `latency ${formatMs(latest.latency_ms)}` : "",
+      ttft: latest?.ttft_ms != null ? t("metric.ttft", { value: formatMs(latest.ttft_ms) }) : "",
+      latency:
+        latest?.latency_ms != null
+          ? t("metric.latency", { value: formatMs(latest.latency_ms) })
+          : "",
       tokens: latest ? formatTokens(latest.prompt_tokens, latest.completion_tokens) : "",
       rate: latest ? formatRate(latest.tokens_per_second) : "",
       cost: latest ? formatCost(latest.cost, this.window.currency) : "",
@@ -269,12 +274,9 @@ export class ColumnView {
     }
     this.placeActions(latest, busy);
     if (!this.store.hasHistory()) {
-      this.composer.setDisabled(
-        true,
-        "The first message goes to every column: use the input below.",
-      );
+      this.composer.setDisabled(true, t("column.first_message"));
     } else if (busy) {
-      this.composer.setDisabled(true, "This column is still answering.");
+      this.composer.setDisabled(true, t("column.answering"));
     } else {
       this.composer.setDisabled(false);
     }

@@ -7,6 +7,7 @@
 // message (a busy window, a kernel that is gone) is never lost. While replies stream the
 // text can still be written; only sending waits.
 
+import { t } from "../i18n.js";
 import { h } from "./dom.js";
 
 /**
@@ -50,12 +51,12 @@ export function createComposer({
   const button = h(
     "button",
     { class: "cm-send", type: "button", dataset: { testid: sendTestid } },
-    "Send",
+    t("composer.send"),
   );
   const cancelEdit = h(
     "button",
     { class: "cm-link", type: "button", dataset: { testid: `${testid}-edit-cancel` } },
-    "Cancel",
+    t("composer.cancel"),
   );
   const editing = h(
     "div",
@@ -81,7 +82,7 @@ export function createComposer({
     // (and with it the board's Esc).
     textarea.readOnly = pending;
     button.disabled = disabled || pending || !textarea.value.trim();
-    button.textContent = pending ? "Sending…" : "Send";
+    button.textContent = pending ? t("composer.sending") : t("composer.send");
   }
 
   /** Show what the store holds for this composer (an edit began or ended). */

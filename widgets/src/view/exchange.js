@@ -1,5 +1,5 @@
 // One exchange in a column: the user's prompt (view/prompt.js), the model's reply with a
-// button that copies its Markdown, and its error if any.
+// button that copies its Markdown, and its error if any ("Stopped" when the user stopped it).
 //
 // A streaming reply is drawn block by block (render/streaming.js): each frame costs what
 // its open tail costs, however long the reply is. A reply seen only once it has ended (the
@@ -7,7 +7,7 @@
 // final text later, in a task of its own (`check`).
 
 import { isTerminal } from "../protocol.js";
-import { COPY_LABEL } from "../render/code.js";
+import { t } from "../i18n.js";
 import { copyFromButton } from "../render/copy.js";
 import { pageMarkdown, renderMarkdown } from "../render/markdown.js";
 import { StreamingMarkdown } from "../render/streaming.js";
@@ -28,11 +28,11 @@ export class ExchangeView {
       {
         type: "button",
         class: "cm-quiet-button cm-reply-copy",
-        title: "Copy the reply as Markdown",
+        title: t("exchange.copy_title"),
         dataset: { testid: "copy-reply" },
         onclick: () => copyFromButton(this.copy, this.shownReply ?? ""),
       },
-      COPY_LABEL,
+      t("code.copy"),
     );
     this.actions = h("div", { class: "cm-reply-actions", hidden: true }, this.copy);
     this.error = h("div", {
@@ -84,7 +84,13 @@ export class ExchangeView {
     }
     this.reply.hidden = !exchange.reply && ended;
     this.actions.hidden = !exchange.reply;
-    const error = exchange.error ? `${exchange.error.code}: ${exchange.error.message}` : null;
+    // A reply the user stopped is no failure: a plain note, not the error's code.
+    const stopped = exchange.status === "cancelled" || exchange.error?.code === "CANCELLED";
+    const error = stopped
+      ? t("exchange.stopped")
+      : exchange.error
+        ? `${exchange.error.code}: ${exchange.error.message}`
+        : null;
     if (error !== this.shownError) {
       this.error.textContent = error ?? "";
       this.error.hidden = !error;

@@ -1,16 +1,24 @@
-// How numbers and params read in a column.
+// How numbers and params read in a column, the locale's way (i18n.js).
+
+import { formatNumber, t } from "../i18n.js";
 
 /** "850 ms", "1.24 s", "" when unknown. */
 export function formatMs(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "";
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+  return ms < 1000
+    ? t("unit.ms", { value: formatNumber(Math.round(ms)) })
+    : t("unit.s", { value: formatNumber(ms / 1000, FIXED(2)) });
 }
 
 /** "in 12 · out 348" (prompt and completion tokens), "" when unknown. */
 export function formatTokens(prompt, completion) {
   if (completion == null && prompt == null) return "";
-  return `in ${prompt ?? "?"} · out ${completion ?? "?"}`;
+  const count = (n) => (n == null ? "?" : formatNumber(n));
+  return t("metric.tokens", { prompt: count(prompt), completion: count(completion) });
 }
+
+/** Exactly `digits` decimals. */
+const FIXED = (digits) => ({ minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CNY: "¥" };
 
@@ -18,14 +26,19 @@ const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", CNY: "¥" };
 export function formatCost(cost, currency = null) {
   if (cost == null || !Number.isFinite(cost)) return "";
   // Small amounts keep two significant digits; larger ones four decimals.
-  const amount = cost === 0 ? "0" : cost < 0.01 ? cost.toPrecision(2) : cost.toFixed(4);
+  const amount =
+    cost === 0
+      ? formatNumber(0)
+      : cost < 0.01
+        ? formatNumber(cost, { minimumSignificantDigits: 2, maximumSignificantDigits: 2 })
+        : formatNumber(cost, FIXED(4));
   const code = (currency || "USD").toUpperCase();
   return code in SYMBOLS ? `${SYMBOLS[code]}${amount}` : `${amount} ${code}`;
 }
 
 export function formatRate(tokensPerSecond) {
   if (tokensPerSecond == null || !Number.isFinite(tokensPerSecond)) return "";
-  return `${tokensPerSecond.toFixed(1)} tok/s`;
+  return t("metric.rate", { value: formatNumber(tokensPerSecond, FIXED(1)) });
 }
 
 function chip(name, value) {

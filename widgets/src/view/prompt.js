@@ -5,12 +5,11 @@
 // a ResizeObserver answers it, after layout: nothing is measured while the board writes
 // the DOM. Without one (jsdom), a prompt is cut when it has more lines than are shown.
 
+import { t } from "../i18n.js";
 import { h } from "./dom.js";
 
 /** Lines shown of a long prompt (the stylesheet clamps to the same, via --cm-prompt-lines). */
 export const PROMPT_LINES = 6;
-export const SHOW_ALL = "Show all";
-export const SHOW_LESS = "Show less";
 
 /** @type {WeakMap<Element, PromptView>} */
 const views = new WeakMap();
@@ -47,7 +46,7 @@ export class PromptView {
         dataset: { testid: "prompt-toggle" },
         onclick: () => this.setExpanded(!this.expanded),
       },
-      SHOW_ALL,
+      t("prompt.show_all"),
     );
     this.el = h("div", { class: "cm-prompt-box" }, this.text, this.toggle);
     this.expanded = false;
@@ -80,6 +79,6 @@ export class PromptView {
     this.expanded = expanded;
     this.text.classList.toggle("is-clamped", !expanded);
     this.toggle.setAttribute("aria-expanded", String(expanded));
-    this.toggle.textContent = expanded ? SHOW_LESS : SHOW_ALL;
+    this.toggle.textContent = expanded ? t("prompt.show_less") : t("prompt.show_all");
   }
 }

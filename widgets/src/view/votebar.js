@@ -7,6 +7,7 @@
 // from the columns' rendering.
 
 import { isTerminal } from "../protocol.js";
+import { t } from "../i18n.js";
 import { h } from "./dom.js";
 
 /**
@@ -34,9 +35,12 @@ export function latestComparison(windows, history) {
 export function voteChoices(windows) {
   const two = windows.length === 2;
   return [
-    ...windows.map((w) => ({ winner: w.id, text: `${w.name} is ${two ? "better" : "best"}` })),
-    { winner: "tie", text: "Tie" },
-    { winner: "all_bad", text: two ? "Both bad" : "All bad" },
+    ...windows.map((w) => ({
+      winner: w.id,
+      text: t(two ? "vote.better" : "vote.best", { name: w.name }),
+    })),
+    { winner: "tie", text: t("vote.tie") },
+    { winner: "all_bad", text: t(two ? "vote.both_bad" : "vote.all_bad") },
   ];
 }
 
@@ -46,7 +50,7 @@ export function voteChoices(windows) {
  * @returns {{el: HTMLElement, dispose: () => void}}
  */
 export function mountVoteBar({ model, controller }) {
-  const prompt = h("span", { class: "cm-vote-prompt" }, "Which reply is better?");
+  const prompt = h("span", { class: "cm-vote-prompt" }, t("vote.prompt"));
   const buttons = h("div", { class: "cm-vote-options", role: "group" });
   const status = h("span", { class: "cm-vote-status", dataset: { testid: "vote-status" } });
   const el = h(
@@ -100,7 +104,11 @@ export function mountVoteBar({ model, controller }) {
     el.dataset.turnId = String(turnId);
     el.dataset.voted = cast ? "true" : "false";
     const picked = choices.find((c) => c.winner === cast?.winner);
-    status.textContent = busy ? "Saving…" : picked ? `Your vote: ${picked.text}` : "";
+    status.textContent = busy
+      ? t("vote.saving")
+      : picked
+        ? t("vote.yours", { choice: picked.text })
+        : "";
   }
 
   const events = ["change:windows", "change:history", "change:votes"];
