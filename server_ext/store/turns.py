@@ -138,6 +138,17 @@ def latest_turns(conn: Connection, window_ids: list[int]) -> dict[int, int]:
     return {window_id: turn_id for window_id, turn_id in rows}
 
 
+# A turn's rows, the values given at execution: the statements are built and compiled once.
+_INSERT_TURN = insert(turns)
+_INSERT_MESSAGE = insert(messages)
+_INSERT_RESULT = insert(turn_results)
+_TOUCH_CONVERSATION = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("cid"))
+    .values(last_message_at=bindparam("at"), updated_at=bindparam("at"))
+)
+
+
 def insert_turn(
     conn: Connection,
     *,
@@ -156,44 +167,41 @@ def insert_turn(
     now by default). ``targets`` are window rows (id, model_id). Returns the turn id, its
     time, and per window the ids {"result_id", "message_id"}."""
     now = at or utcnow()
-    turn_id = int(
-        conn.execute(
-            insert(turns).values(
-                conversation_id=conversation_id,
-                user_id=user_id,
-                mode=mode,
-                input_text=content,
-                status="running",
-                replaces_turn_id=replaces_turn_id,
-                created_at=now,
-            )
-        ).inserted_primary_key[0]
-    )
+    turn = {
+        "conversation_id": conversation_id,
+        "user_id": user_id,
+        "mode": mode,
+        "input_text": content,
+        "status": "running",
+        "replaces_turn_id": replaces_turn_id,
+        "created_at": now,
+    }
+    turn_id = int(conn.execute(_INSERT_TURN, turn).inserted_primary_key[0])
     ids: dict[int, dict[str, int]] = {}
     for window in targets:
-        base = {"conversation_id": conversation_id, "window_id": window["id"], "turn_id": turn_id}
-        conn.execute(insert(messages).values(**base, role="user", content=content, created_at=now))
+        base: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "window_id": window["id"],
+            "turn_id": turn_id,
+        }
+        base["created_at"] = now
+        conn.execute(_INSERT_MESSAGE, {**base, "role": "user", "content": content})
         message_id = conn.execute(
-            insert(messages).values(**base, role="assistant", content="", created_at=now)
+            _INSERT_MESSAGE, {**base, "role": "assistant", "content": ""}
         ).inserted_primary_key[0]
-        result_id = conn.execute(
-            insert(turn_results).values(
-                turn_id=turn_id,
-                window_id=window["id"],
-                model_id=window["model_id"],
-                user_id=user_id,
-                status="queued",
-                source=source,
-                runner=runner,
-                created_at=now,
-            )
-        ).inserted_primary_key[0]
+        result = {
+            "turn_id": turn_id,
+            "window_id": window["id"],
+            "model_id": window["model_id"],
+            "user_id": user_id,
+            "status": "queued",
+            "source": source,
+            "runner": runner,
+            "created_at": now,
+        }
+        result_id = conn.execute(_INSERT_RESULT, result).inserted_primary_key[0]
         ids[window["id"]] = {"result_id": int(result_id), "message_id": int(message_id)}
-    conn.execute(
-        update(conversations)
-        .where(conversations.c.id == conversation_id)
-        .values(last_message_at=now, updated_at=now)
-    )
+    conn.execute(_TOUCH_CONVERSATION, {"cid": conversation_id, "at": now})
     return turn_id, now, ids
 
 
