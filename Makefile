@@ -13,8 +13,9 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 PY     := $(VENV)/bin/python
 # Two workers: one runs the tests that drive Chromium (JupyterLab, Voila), one after another,
 # since two at once time out on two busy cores; the other takes the rest a module at a time
-# (tests/conftest.py sets the groups). `PYTEST_ARGS=` runs it all in one process.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# (tests/conftest.py sets the groups). The Chromium group, the longest, starts first (collection
+# order, not xdist's largest-group-first). `PYTEST_ARGS=` runs it all in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
 PIP    := $(PY) -m pip --disable-pip-version-check
 DEPS   := pyproject.toml $(wildcard widgets/package.json widgets/package-lock.json)
 
