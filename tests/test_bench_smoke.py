@@ -22,6 +22,7 @@ FIGURES = {
     "results_dataframe.py": r"cm\.results\(text=False\)\s+2,000 rows\s+[\d.]+ s",
     "stats_query.py": r"sqlite\s+everyone, by day\s+\d+ \(",
     "turn_overhead.py": r"added, one_request\s+: p50\s+-?[\d.]+ ms",
+    "turn_path.py": r"store the turn\s+: p50\s+[\d.]+ ms",
     "upstream_clients.py": r"httpx\s+1\s+[\d.]+\s+[\d.]+",
     "gateway.py": r"\s1 \|\s+[\d.]+ /\s+[\d.]+ /\s+[+-][\d.]+",
     "experiment.py": r"\.results\(\) on \d+ rows: \d+ ms",

@@ -221,7 +221,9 @@ def test_a_streamed_reply_shows_what_a_fresh_render_shows(lab: Lab, browser: Bro
     nbformat.write(book, lab.root / "render.ipynb")
 
     page = browser.page
-    page.goto(lab.url("lab/tree/render.ipynb"))
+    # `reset`: a fresh workspace, so the earlier test's notebook does not open beside this
+    # one (and take the focus, leaving this board in a hidden tab).
+    page.goto(lab.url("lab/tree/render.ipynb") + "&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
     run_all_cells(page)
     board = page.locator('[data-testid="chatmore-board"]').first
