@@ -79,15 +79,26 @@ export function t(key, params) {
   );
 }
 
+// Intl formatters are costly to build and the matrix formats every cell on each draw:
+// one per language and options, kept.
+const formatters = new Map();
+
+function formatter(Kind, options) {
+  const key = `${Kind.name}|${locale()}|${JSON.stringify(options)}`;
+  let found = formatters.get(key);
+  if (!found) formatters.set(key, (found = new Kind(INTL_TAGS[locale()], options)));
+  return found;
+}
+
 /** A number the locale's way ("1,234.5"); `options` as Intl.NumberFormat takes them. */
 export function formatNumber(value, options = {}) {
-  return new Intl.NumberFormat(INTL_TAGS[locale()], options).format(value);
+  return formatter(Intl.NumberFormat, options).format(value);
 }
 
 /** A date and time the locale's way ("Jan 5, 2025, 3:04 PM", "2025年1月5日 15:04"). */
 export function formatDate(value, options = { dateStyle: "medium", timeStyle: "short" }) {
   const date = value instanceof Date ? value : new Date(value);
-  return new Intl.DateTimeFormat(INTL_TAGS[locale()], options).format(date);
+  return formatter(Intl.DateTimeFormat, options).format(date);
 }
 
 /**
