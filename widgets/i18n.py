@@ -10,6 +10,7 @@ setting (the user settings file), then the ``LANG`` environment variable.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from datetime import date, datetime
@@ -88,12 +89,66 @@ def set_locale(tag: str | None) -> str:
 
 def t(key: str, /, **params: Any) -> str:
     """The message ``key`` in the kernel's language, its ``{name}`` placeholders filled."""
-    text = catalog(locale()).get(key) or catalog("en").get(key) or key
+    return t_in(locale(), key, **params)
+
+
+def t_in(language: str, key: str, /, **params: Any) -> str:
+    """The message ``key`` in ``language`` (a server answering many visitors, each in
+    their own language, cannot use the kernel's one)."""
+    found = catalog(language if language in LANGUAGES else "en")
+    text = found.get(key) or catalog("en").get(key) or key
     if not params:
         return text
     return _PLACEHOLDER.sub(
         lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), text
     )
+
+
+def wait_in_words(seconds: float, language: str | None = None) -> str:
+    """A wait as a person says it, rounded up: "40 seconds", "4 minutes", "2 小时"."""
+    language = language or locale()
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        amount, unit = whole, "second"
+    elif whole < 2 * 3600:
+        amount, unit = math.ceil(whole / 60), "minute"
+    else:
+        amount, unit = math.ceil(whole / 3600), "hour"
+    named = unit if amount == 1 else f"{unit}s"
+    return t_in(language, f"wait.{named}", n=amount)
+
+
+def describe_error(
+    code: str, message: str, details: dict[str, Any] | None = None, language: str | None = None
+) -> str:
+    """An API error as a sentence for a person, in ``language`` (default: the kernel's).
+
+    English keeps the server's own message (it names the field, the model, the wait);
+    Chinese says what the code means (``errorcode.<CODE>``), with the wait when the
+    server gave one and the server's words where they carry the specifics
+    (VALIDATION_FAILED names the field).
+    """
+    language = language or locale()
+    details = details or {}
+    if language == "en" and message:
+        return sentence(message)
+    if f"errorcode.{code}" not in catalog("en"):
+        return sentence(message or code)
+    retry = details.get("retry_after")
+    wait = wait_in_words(float(retry), language) if isinstance(retry, int | float) else ""
+    text = t_in(language, f"errorcode.{code}", wait=wait or t_in(language, "wait.later"))
+    if code == "VALIDATION_FAILED" and message:
+        text = t_in(language, "errorcode.with_detail", text=text, detail=message)
+    return text
+
+
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?。！？" else f"{text}."
 
 
 def format_number(value: float, decimals: int | None = None) -> str:

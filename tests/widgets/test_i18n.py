@@ -28,10 +28,12 @@ SOURCES = [
     *(ROOT / "notebooks").glob("dashboard.ipynb"),
 ]
 # A call's first argument, up to its first comma or parenthesis: t("a"), t(x ? "a" : "b").
-CALL = re.compile(r"""\bt\(([^,()]*)""")
+CALL = re.compile(r"""\bt(?:_in\(\s*\w+\s*,|\()([^,()]*)""")
 QUOTED = re.compile(r"""["']([\w.]+)["']""")
 # Keys made from a family and a value: label("status", …), t(f"status.{…}").
-FAMILY = re.compile(r"""(?:\blabel\(\s*["']([\w.]+)["']|\bt\(\s*f?["`]([\w.]+)\.\{)""")
+FAMILY = re.compile(
+    r"""(?:\blabel\(\s*["']([\w.]+)["']|\bt(?:_in\(\s*\w+\s*,|\()\s*f?["`]([\w.]+)\.\{)"""
+)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -189,3 +191,35 @@ def test_dates_and_numbers_for_the_locale(en) -> None:
     i18n.set_locale("zh")
     assert i18n.format_date(moment) == "2025年1月5日 15:04"
     assert i18n.format_date(moment.date()) == "2025年1月5日"
+
+
+def test_every_error_code_has_a_sentence_in_each_language() -> None:
+    from chatmore_kernel.errors import CLIENT_ERROR_CODES
+    from server_ext.errors import ERROR_CODES
+
+    codes = {*ERROR_CODES, *CLIENT_ERROR_CODES}
+    for language, found in catalogs().items():
+        named = {k.removeprefix("errorcode.") for k in found if k.startswith("errorcode.")}
+        assert named - {"with_detail"} == codes, language
+
+
+def test_an_error_reads_in_the_visitors_language() -> None:
+    locked = ("AUTH_ACCOUNT_LOCKED", "too many failed sign-ins; try again in 4 minutes")
+    details = {"retry_after": 221}
+    assert i18n.describe_error(*locked, details, language="en") == (
+        "Too many failed sign-ins; try again in 4 minutes."
+    )
+    in_chinese = i18n.describe_error(*locked, details, language="zh")
+    assert in_chinese == "登录失败次数过多，请过4分钟再试。"
+    # No wait given: the sentence still reads.
+    assert i18n.describe_error("RATE_LIMITED", "slow down", language="zh") == (
+        "请求过于频繁，请过一会儿再试。"
+    )
+    # The server's specifics stay (a field name); an unknown code keeps the server's words.
+    field = i18n.describe_error("VALIDATION_FAILED", "temperature must be ≤ 2", language="zh")
+    assert field == "输入无效。（temperature must be ≤ 2）"
+    unknown = i18n.describe_error("NEW_CODE", "a newer server's", language="zh")
+    assert unknown == "A newer server's."
+    assert i18n.wait_in_words(1, "en") == "1 second"
+    assert i18n.wait_in_words(7200, "en") == "2 hours"
+    assert i18n.wait_in_words(90, "zh") == "2分钟"
