@@ -9,6 +9,9 @@
   lockout and equal timing) and sets the sign-in cookie: a refresh token scoped to the
   base URL, HttpOnly, rotated on every page load.
 - ``POST {base}dashboard/sign-out`` (a same-origin form) revokes it and clears it.
+
+Both pages, the sign-in's error messages and the kernel (``X-ChatMore-Locale``) speak the
+visitor's language (``language.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from typing import Any
 
 from voila.tornado.handler import TornadoVoilaHandler
 
+from widgets.i18n import describe_error, t_in
+
 from ..errors import ChatMoreError
 from ..handlers.auth_decorators import same_site_only
 from ..handlers.base import ApiHandler
 from ..runtime import Runtime
 from ..services.auth import Session
 from .kernels import RESERVATION_HEADER, KernelLedger
+from .language import LOCALE_COOKIE, LOCALE_HEADER, visitor_language
 from .pages import busy_page, sign_in_page
 
 SIGN_IN_COOKIE = "chatmore_dashboard"
@@ -30,7 +36,7 @@ SIGN_IN_COOKIE = "chatmore_dashboard"
 SESSION_HEADER = "X-ChatMore-Session"
 # Request headers Voilà turns into kernel environment variables; only this module sets
 # them (a visitor's own are dropped).
-KERNEL_HEADERS = (SESSION_HEADER, RESERVATION_HEADER)
+KERNEL_HEADERS = (SESSION_HEADER, RESERVATION_HEADER, LOCALE_HEADER)
 
 
 class SignInCookie:
@@ -46,6 +52,14 @@ class SignInCookie:
     @property
     def page_url(self) -> str:
         return self.settings.get("server_url") or self.settings.get("base_url", "/")
+
+    @property
+    def language(self) -> str:
+        """The visitor's language ("en" or "zh"): their choice, else their browser's."""
+        return visitor_language(
+            self.get_cookie(LOCALE_COOKIE),  # type: ignore[attr-defined]
+            self.request.headers.get("Accept-Language"),
+        )
 
     def client_info(self) -> tuple[str, str]:
         return self.request.headers.get("User-Agent", ""), self.request.remote_ip or ""
@@ -82,13 +96,14 @@ class DashboardPageHandler(SignInCookie, TornadoVoilaHandler):
         session = await self._visitor()
         if session is None:
             signed_out = self.get_query_argument("signed-out", None) is not None
-            note = "You are signed out." if signed_out else ""
-            self._answer(200, sign_in_page(self.page_url, note))
+            note = t_in(self.language, "signin.signed_out") if signed_out else ""
+            self._answer(200, sign_in_page(self.page_url, self.language, note))
             return
         user = session.user
         reservation = self.ledger.reserve(int(user["id"]))
         if reservation is None:
-            self._answer(503, busy_page(self._busy_reason(int(user["id"]))))
+            reason = self._busy_reason(int(user["id"]))
+            self._answer(503, busy_page(self.language, reason))
             return
         # The XSRF cookie with which the page shuts its kernel down when it closes (Voilà's
         # front end reads it from document.cookie; without it the kernel would linger).
@@ -97,6 +112,7 @@ class DashboardPageHandler(SignInCookie, TornadoVoilaHandler):
             kernel_session = await self.chatmore.auth.handover(user, *self.client_info())
             self.request.headers[SESSION_HEADER] = kernel_session.refresh.token
             self.request.headers[RESERVATION_HEADER] = reservation
+            self.request.headers[LOCALE_HEADER] = self.language
             await super().get(path)
         finally:
             kernel_id = self.ledger.settle(reservation)
@@ -118,11 +134,8 @@ class DashboardPageHandler(SignInCookie, TornadoVoilaHandler):
 
     def _busy_reason(self, user_id: int) -> str:
         if self.ledger.count() >= self.ledger.total:
-            return "The server has as many visitors as it can take right now."
-        return (
-            f"You already have {self.ledger.per_user} ChatMore pages open "
-            f"(at most {self.ledger.per_user} at once)."
-        )
+            return t_in(self.language, "busy.full")
+        return t_in(self.language, "busy.too_many_pages", count=self.ledger.per_user)
 
     def _answer(self, status: int, page: str) -> None:
         self.set_status(status)
@@ -139,9 +152,14 @@ class SignInHandler(SignInCookie, ApiHandler):
     @same_site_only
     async def post(self) -> None:
         body = self.json_body()
-        session = await self.runtime.auth.login(
-            body.get("email"), body.get("password"), *self.client_info()
-        )
+        try:
+            session = await self.runtime.auth.login(
+                body.get("email"), body.get("password"), *self.client_info()
+            )
+        except ChatMoreError as exc:
+            # The page shows the message as it is: in the visitor's language.
+            said = describe_error(exc.code, exc.message, exc.details, self.language)
+            raise ChatMoreError(exc.code, said, **exc.details) from None
         self.keep_session(session)
         self.set_status(204)
         self.finish()

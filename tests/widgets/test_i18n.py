@@ -28,11 +28,11 @@ SOURCES = [
     *(ROOT / "notebooks").glob("dashboard.ipynb"),
 ]
 # A call's first argument, up to its first comma or parenthesis: t("a"), t(x ? "a" : "b").
-CALL = re.compile(r"""\bt(?:_in\(\s*\w+\s*,|\()([^,()]*)""")
+CALL = re.compile(r"""\bt(?:_in\(\s*[\w.]+\s*,|\()([^,()]*)""")
 QUOTED = re.compile(r"""["']([\w.]+)["']""")
 # Keys made from a family and a value: label("status", …), t(f"status.{…}").
 FAMILY = re.compile(
-    r"""(?:\blabel\(\s*["']([\w.]+)["']|\bt(?:_in\(\s*\w+\s*,|\()\s*f?["`]([\w.]+)\.\{)"""
+    r"""(?:\blabel\(\s*["']([\w.]+)["']|\bt(?:_in\(\s*[\w.]+\s*,|\()\s*f?["`]([\w.]+)\.\{)"""
 )
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

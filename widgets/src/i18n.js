@@ -60,6 +60,11 @@ export function setLocale(language) {
   for (const listener of [...listeners]) listener(next);
 }
 
+// The dashboard's language switch tells the page with this window event (its template,
+// server_ext/dashboard/share): every board on the page then draws itself in that language.
+export const LOCALE_EVENT = "chatmore:locale";
+globalThis.addEventListener?.(LOCALE_EVENT, (event) => setLocale(languageOf(event.detail)));
+
 /** @returns {() => void} unsubscribe */
 export function onLocaleChange(listener) {
   listeners.add(listener);
