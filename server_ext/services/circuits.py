@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -28,6 +29,8 @@ from ..metrics import CIRCUIT_STATE
 from ..store import circuits as circuit_store
 from ..store.db import Database, utcnow
 from .provider_client import ProviderError
+
+log = logging.getLogger("chatmore.circuits")
 
 T = TypeVar("T")
 
@@ -138,10 +141,24 @@ class CircuitBreakers:
         try:
             result = await call
         except BaseException as exc:  # a cancellation counts neither way
-            await asyncio.shield(self.report(model["id"], model["name"], exc, probe=probe))
+            await self._report_aside(model, exc, probe=probe)
             raise
-        await asyncio.shield(self.report(model["id"], model["name"], None, probe=probe))
+        await self._report_aside(model, None, probe=probe)
         return result
+
+    async def _report_aside(
+        self, model: dict[str, Any], error: BaseException | None, *, probe: bool
+    ) -> None:
+        """Report the call's end; the breaker's bookkeeping never changes how the call
+        ended (a database that fails to record it is logged, the call's error stands)."""
+        try:
+            await asyncio.shield(self.report(model["id"], model["name"], error, probe=probe))
+        except Exception:
+            log.warning(
+                "circuit of model %s: the call's end could not be recorded",
+                model["name"],
+                exc_info=True,
+            )
 
     async def states(self) -> dict[int, dict[str, Any]]:
         """Every model's circuit as stored (models never failed are closed, absent)."""

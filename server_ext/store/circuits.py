@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from .tables import model_circuits as mc
 
@@ -22,19 +21,22 @@ def get(conn: Connection, model_id: int) -> dict[str, Any] | None:
 
 
 def _locked(conn: Connection, model_id: int, at: dt.datetime) -> dict[str, Any]:
-    """The model's row, locked for this transaction (made, closed, when missing)."""
+    """The model's row, locked for this transaction (made, closed, when missing).
+
+    A missing row is made before anything is locked: a locking read of a missing row
+    holds a gap lock, and two first failures of different models in one gap deadlocked
+    on MariaDB. Made by a plain insert that ignores an existing row (no savepoint: a
+    deadlock inside one leaves nothing to roll back to)."""
+    present = select(mc.c.model_id).where(mc.c.model_id == model_id)
+    if conn.execute(present).first() is None:
+        conn.execute(
+            insert(mc)
+            .values(model_id=model_id, state="closed", failures=0, updated_at=at)
+            .prefix_with("IGNORE", dialect="mysql")
+            .prefix_with("OR IGNORE", dialect="sqlite")
+        )
     query = select(mc).where(mc.c.model_id == model_id).with_for_update()
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    insert(mc).values(model_id=model_id, state="closed", failures=0, updated_at=at)
-                )
-        except IntegrityError:
-            pass
-        row = conn.execute(query).mappings().one()
-    return dict(row)
+    return dict(conn.execute(query).mappings().one())
 
 
 def record_failure(

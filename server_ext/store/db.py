@@ -89,9 +89,19 @@ DEADLOCK_CODES = {1213, 1205}
 DEADLOCK_RETRIES = 3
 
 
-def _is_deadlock(exc: OperationalError) -> bool:
-    args = getattr(exc.orig, "args", ())
-    return bool(args) and args[0] in DEADLOCK_CODES
+def _is_deadlock(exc: BaseException) -> bool:
+    """Whether the database aborted the transaction to break a deadlock. Inside a
+    savepoint the deadlock comes first and the failed ROLLBACK TO SAVEPOINT after it
+    (MySQL rolled the whole transaction back, savepoints with it): look down the chain."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        args = getattr(getattr(seen, "orig", None) or seen, "args", ())
+        if args and args[0] in DEADLOCK_CODES:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def describe_db_error(exc: BaseException) -> str:
