@@ -38,8 +38,9 @@ class Visit:
 
 
 @contextmanager
-def visit(url: str, *, scrollbars: bool = False) -> Iterator[Visit]:
-    """Open ``url`` in a fresh headless Chromium; yields the :class:`Visit`.
+def visit(url: str, *, scrollbars: bool = False, locale: str | None = None) -> Iterator[Visit]:
+    """Open ``url`` in a fresh headless Chromium (its language ``locale``, e.g. "zh-CN",
+    else Playwright's en-US); yields the :class:`Visit`.
     ``scrollbars``: drawn as on a desktop, taking room from the page (Playwright hides
     them by default), so that a stray one shows up in the page's widths."""
     with sync_playwright() as playwright:
@@ -54,7 +55,7 @@ def visit(url: str, *, scrollbars: bool = False) -> Iterator[Visit]:
         else:
             browser = chromium.launch(playwright)
         try:
-            context = chromium.new_context(browser, 1400, 1000)
+            context = chromium.new_context(browser, 1400, 1000, locale)
             page = context.new_page()
             current = Visit(page)
             page.on("request", lambda request: current.requests.append(request.url))

@@ -50,9 +50,13 @@ def launch(playwright: Playwright) -> Browser:
     )
 
 
-def new_context(browser: Browser, width: int, height: int) -> BrowserContext:
-    """A fresh context with the given viewport and patient actions."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+def new_context(
+    browser: Browser, width: int, height: int, locale: str | None = None
+) -> BrowserContext:
+    """A fresh context with the given viewport and patient actions; ``locale`` (e.g.
+    "zh-CN") is the browser's language (navigator.language and Accept-Language)."""
+    extra = {"locale": locale} if locale else {}
+    context = browser.new_context(viewport={"width": width, "height": height}, **extra)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     return context
 
