@@ -94,6 +94,11 @@ class FakeBoard(W.Box):
     history = traitlets.Dict()
     votes = traitlets.Dict()
     title = traitlets.Unicode()
+    locale = traitlets.Unicode()
+
+    @traitlets.observe("locale")
+    def _speak_the_front_ends_language(self, change: dict[str, Any]) -> None:
+        i18n.set_locale(change["new"])  # as widgets.Board does
 
     def close(self) -> None:
         self.closed = True
@@ -487,6 +492,19 @@ def test_the_switch_rebuilds_the_page_in_the_other_language(page: SimpleNamespac
     assert switch(dashboard).tooltip == "Language"
     switch(dashboard).value = "zh"
     assert dashboard.tabs.titles[0] == "对话" and dashboard.tabs.selected_index == 3
+
+
+def test_a_board_does_not_change_the_pages_language(page: SimpleNamespace) -> None:
+    """A board's front end tells the kernel its language (a browser in English, before the
+    page's script has told it the page's): the page's stays the kernel's."""
+    dashboard = visit_every_screen(page.ns)
+    dashboard.chat.board.locale = "en"
+    assert i18n.locale() == "zh"
+    dashboard.tabs.selected_index = 6  # Models: read again, in the page's language
+    assert dashboard.models.pick.options[0] == ("新模型", None)
+    switch(dashboard).value = "en"
+    dashboard.chat.board.locale = "zh"
+    assert i18n.locale() == "en"
 
 
 def test_a_blind_board_stays_blind_until_its_vote(page: SimpleNamespace) -> None:
