@@ -37,6 +37,14 @@ FAMILY = re.compile(
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+def source_of(path: Path) -> str:
+    """A file's code; a notebook's cells joined (its JSON would escape the quotes)."""
+    text = path.read_text("utf-8")
+    if path.suffix != ".ipynb":
+        return text
+    return "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
+
+
 def catalogs() -> dict[str, dict[str, str]]:
     return {p.stem: json.loads(p.read_text("utf-8")) for p in sorted(LOCALES.glob("*.json"))}
 
@@ -71,7 +79,7 @@ def test_every_key_is_used_and_every_used_key_exists() -> None:
     used: set[str] = set()
     families: set[str] = set()
     for path in SOURCES:
-        text = path.read_text("utf-8")
+        text = source_of(path)
         for argument in CALL.findall(text):
             used.update(QUOTED.findall(argument))
         for a, b in FAMILY.findall(text):
