@@ -1,6 +1,5 @@
 """notebooks/dashboard.ipynb as it is committed: valid, without outputs or widget state,
-on the Python kernel (Voilà starts the kernel the notebook names); its message keys where
-the catalogs' test finds them."""
+on the Python kernel (Voilà starts the kernel the notebook names)."""
 
 from __future__ import annotations
 
