@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from widgets import Board
+from widgets.i18n import t
 
 from .backend import ServerBackend
 from .catalog import ModelRef, window_specs
@@ -19,12 +20,12 @@ from .http import ApiClient
 
 HISTORY_PAGE = 500  # the server's largest page of messages
 TITLE_CHARS = 80
-BLIND_TITLE = "Blind comparison"
 
 
 def default_title(windows: list[dict[str, Any]], names: Mapping[int, str]) -> str:
+    """ "A vs B" (in the kernel's language), from the windows' names or models'."""
     shown = [w.get("name") or names.get(w["model_id"], "") for w in windows]
-    return " vs ".join(s for s in shown if s)[:TITLE_CHARS]
+    return t("board.title_joiner").join(s for s in shown if s)[:TITLE_CHARS]
 
 
 def create_conversation(
@@ -127,7 +128,7 @@ def open_board(
         specs = window_specs(api, models=models, windows=windows)
         names = {m["id"]: m["name"] for m in catalog}
         # A blind board's title must not name its models.
-        fallback = BLIND_TITLE if blind else default_title(specs, names)
+        fallback = t("board.title_blind") if blind else default_title(specs, names)
         stored = create_conversation(api, specs, title or fallback)
         history = {}
     return Board(

@@ -231,3 +231,11 @@ def test_an_error_reads_in_the_visitors_language() -> None:
     assert i18n.wait_in_words(1, "en") == "1 second"
     assert i18n.wait_in_words(7200, "en") == "2 hours"
     assert i18n.wait_in_words(90, "zh") == "2分钟"
+
+
+def test_a_new_boards_default_title_in_the_kernels_language(zh) -> None:
+    from chatmore_kernel.boards import default_title
+
+    windows = [{"model_id": 1}, {"model_id": 2, "name": "冷"}]
+    assert default_title(windows, {1: "Demo Swift"}) == "Demo Swift 对比 冷"
+    assert i18n.t("board.title_blind") == "盲测比较"
