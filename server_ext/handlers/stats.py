@@ -10,6 +10,7 @@ from ..errors import ChatMoreError, validation
 from ..services import schemas as s
 from ..services import stats
 from ..services.stats import parse_usage_query
+from ..store.tables import SOURCES
 from .auth_decorators import authenticated
 from .base import ApiHandler
 from .operations import Query, operation, query_id
@@ -26,7 +27,7 @@ class UsageHandler(ApiHandler):
             Query("from", TIME, "inclusive"),
             Query("to", TIME, "exclusive"),
             query_id("model_id"),
-            Query("source", {"enum": list(stats.SOURCES)}, "where the calls came from"),
+            Query("source", {"enum": list(SOURCES)}, "where the calls came from"),
             Query("group_by", {"enum": list(stats.GROUP_BY)}),
             Query("scope", {"enum": ["mine", "all"]}, "all: admins only"),
         ),

@@ -24,6 +24,7 @@ from ..metrics import TURNS
 from ..store import conversations as conversation_store
 from ..store import turns as turn_store
 from ..store.db import Database, utcnow
+from ..store.tables import CLIENT_SOURCES
 from ..streaming.events import tokens_per_second
 from .auth import AuthUser
 from .fanout import FanOut, WindowRun
@@ -477,6 +478,10 @@ class ConversationService:
         replaces = body.get("replaces_turn_id")
         if replaces is not None:
             replaces = db_id(replaces, "replaces_turn_id")
+        if body.get("source") is not None:
+            if body["source"] not in CLIENT_SOURCES:
+                raise validation("source must be one of: " + ", ".join(CLIENT_SOURCES))
+            source = body["source"]
         if self.quotas is not None:  # a used-up monthly budget refuses it (services/quotas.py)
             await self.quotas.check(user)
         plan = await self.db.read(_plan_turn, user.id, conversation_id, asked, replaces)

@@ -42,6 +42,7 @@ import numpy as np
 from ..errors import ChatMoreError, validation
 from ..store import leaderboard as store
 from ..store.db import Database
+from ..store.tables import SOURCES
 from .auth import AuthUser
 from .params import merged
 from .query_args import parse_id, parse_range
@@ -50,7 +51,6 @@ from .ratings import MAX_ROUNDS, ROUNDS, bradley_terry, default_reference, vote_
 PARAMETERS = (
     "from", "to", "source", "experiment_id", "scope", "user_id", "by", "reference", "rounds"
 )  # fmt: skip
-SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 GROUP_BY = ("model", "model_params")
 
 

@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import ERROR_CODES, validation
 from ..security.passwords import MAX_BYTES, MIN_LENGTH
+from ..store.tables import CLIENT_SOURCES, SOURCES
 from . import pricing, stats
 from .accounts import EMAIL_PATTERN, ROLES
 from .conversations import (
@@ -158,6 +159,11 @@ MESSAGE = obj(
         "content": text(MAX_PROMPT_CHARS, min_length=1),
         "window_ids": WINDOW_IDS,
         "replaces_turn_id": REPLACES_TURN_ID,
+        "source": {
+            "enum": list(CLIENT_SOURCES),
+            "description": "where the prompt comes from (DESIGN §11): a board (the "
+            "default) or a one-off question (cm.ask)",
+        },
     },
     required=("content",),
 )
@@ -415,7 +421,7 @@ USAGE = obj(
         "from": TIME,
         "to": TIME,
         "group_by": {"enum": list(stats.GROUP_BY)},
-        "source": {"enum": [*stats.SOURCES, None]},
+        "source": {"enum": [*SOURCES, None]},
         "scope": {"enum": ["mine", "all"]},
         "usage": {
             "type": "array",

@@ -51,12 +51,12 @@ from ..errors import validation
 from ..store import stats as store
 from ..store import usage_days
 from ..store.db import Database
+from ..store.tables import SOURCES
 from .query_args import parse_id, parse_range
 
 GROUP_BY = ("model", "day", "source", "day,source")
 QUERY_PARAMETERS = ("from", "to", "model_id", "source", "group_by")
 # Where a call comes from (DESIGN §11).
-SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,10 @@ turns = _table(
     Index(None, "replaces_turn_id"),
 )
 
+# Where a result's call came from (DESIGN §11); a client may name only the first two.
+SOURCES = ("board", "ask", "gateway", "experiment", "judge")
+CLIENT_SOURCES = ("board", "ask")
+
 turn_results = _table(
     "turn_results",
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -195,7 +199,7 @@ turn_results = _table(
     Column("decode_ms", Integer),
     # The SSE events this result produced, for an exact replay: see streaming/replay.py.
     Column("event_log", JSON),
-    # Where the call came from (DESIGN §11): board, ask, gateway, experiment, judge.
+    # Where the call came from: one of SOURCES.
     Column("source", String(16), nullable=False, server_default="board"),
     # The server process running it while queued or streaming (server_processes.id);
     # only that process writes it until it ends, or until its lease runs out.

@@ -665,3 +665,28 @@ def test_a_turn_in_one_request_streams_what_the_stream_route_replays(
         headers={"Accept": "text/event-stream"},
     )
     assert busy.status_code == 400 and error_code(busy) == "VALIDATION_FAILED"
+
+
+def test_a_prompt_says_where_it_comes_from_among_a_clients_sources(
+    admin: Client, user: Client, demo_provider: DemoProvider
+) -> None:
+    """DESIGN §11: a board's prompt is stored as "board", cm.ask's as "ask"; the sources
+    of the server's own calls (gateway, experiment, judge) cannot be claimed."""
+    models = make_models(admin, demo_provider.url, ["demo-swift;ttft_ms=0;tps=0"])
+    conversation = make_conversation(user, models)
+    path = f"api/conversations/{conversation['id']}/messages"
+    for claimed in ("gateway", "experiment", "judge", "", 7, ["ask"]):
+        refused = user.post(path, json={"content": "Hi", "source": claimed})
+        assert refused.status_code == 400, claimed
+        assert refused.json()["error"]["code"] == "VALIDATION_FAILED"
+    results = {"conversation_id": conversation["id"]}
+    nothing = user.get("api/results", params=results).json()["results"]
+    assert nothing["result_id"] == []  # nothing half-written
+    for source in ("ask", None, "board"):
+        body = {"content": "Hi"} if source is None else {"content": "Hi", "source": source}
+        started = user.post(path, json=body)
+        assert started.status_code == 202, started.text
+        wait_turn(user, started.json()["turn_id"])
+    stored = user.get("api/results", params=results).json()["results"]
+    by_id = dict(zip(stored["result_id"], stored["source"], strict=True))
+    assert [by_id[i] for i in sorted(by_id)] == ["ask", "board", "board"]
