@@ -11,11 +11,15 @@ its window by position in ``windows``::
     {"format": "chatmore.conversation", "version": 1, "exported_at": "…Z",
      "conversation": {"title", "tags", "metadata", "system_prompt", "created_at"},
      "windows": [{"name", "model", "params", "system_prompt"}],
-     "turns": [{"mode", "content", "created_at", "finished_at",
+     "turns": [{"mode", "content", "created_at", "finished_at", "replaces"?,
                 "results": [{"window": 0, "status", "reply", "error_code",
                              "error_message", "finish_reason", "prompt_tokens",
                              "completion_tokens", "total_tokens", "ttft_ms",
                              "latency_ms", "decode_ms", "started_at", "finished_at"}]}]}
+
+A retried or edited prompt names the turn it replaced by position in ``turns``
+(``"replaces": 1``; absent otherwise), so that an imported conversation leaves the same
+turns out of its windows' context.
 
 An import creates a new conversation owned by the caller, with its turns as they were
 (each result's ``source`` is ``import``, so that statistics can tell them from calls made
@@ -66,8 +70,15 @@ TEXTS = {"error_code": 64, "error_message": 500, "finish_reason": 32}
 # -- export ----------------------------------------------------------------------------------
 
 
+def _replaced(turn: dict[str, Any], place: dict[int, int]) -> dict[str, int]:
+    """``{"replaces": n}`` for a turn that replaced the ``n``-th, else nothing."""
+    replaced = turn.get("replaces_turn_id")
+    return {"replaces": place[replaced]} if replaced in place else {}
+
+
 def export_document(conversation: dict[str, Any], history: list[dict[str, Any]]) -> dict:
     position = {w["id"]: i for i, w in enumerate(conversation["windows"])}
+    place = {turn["id"]: i for i, turn in enumerate(history)}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -94,6 +105,7 @@ def export_document(conversation: dict[str, Any], history: list[dict[str, Any]])
                 "content": turn["input_text"],
                 "created_at": iso(turn["created_at"]),
                 "finished_at": iso(turn["finished_at"]),
+                **_replaced(turn, place),
                 "results": [
                     {
                         "window": position[r["window_id"]],
@@ -133,8 +145,12 @@ def markdown(conversation: dict[str, Any], history: list[dict[str, Any]]) -> str
             f"| {_cell(w['name'] or w['model_name'])} | {_cell(w['model_name'])} | "
             f"{_cell(shown)} |"
         )
+    place = {turn["id"]: i for i, turn in enumerate(history)}
     for n, turn in enumerate(history, 1):
-        lines += ["", f"## Turn {n} — {iso(turn['created_at'])}", "", *_quote(turn["input_text"])]
+        replaced = _replaced(turn, place)
+        note = f" (in place of turn {replaced['replaces'] + 1})" if replaced else ""
+        heading = f"## Turn {n} — {iso(turn['created_at'])}{note}"
+        lines += ["", heading, "", *_quote(turn["input_text"])]
         for r in turn["results"]:
             w = windows[r["window_id"]]
             lines += ["", f"### {w['name'] or w['model_name']} ({w['model_name']})", ""]
@@ -194,6 +210,14 @@ def _count(value: Any, where: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
         raise validation(f"{where} must be a whole number from 0", field=where)
+    return value
+
+
+def _earlier_turn(value: Any, where: str, before: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < before:
+        raise validation(f"{where} must be the position of an earlier turn", field=where)
     return value
 
 
@@ -274,6 +298,7 @@ def parse_document(document: Any) -> dict[str, Any]:
                     turn.get("created_at"), f"turns[{i}].created_at", required=True
                 ),
                 "finished_at": _time(turn.get("finished_at"), f"turns[{i}].finished_at"),
+                "replaces": _earlier_turn(turn.get("replaces"), f"turns[{i}].replaces", i),
                 "results": checked,
             }
         )

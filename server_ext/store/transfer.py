@@ -54,10 +54,13 @@ def insert_history(
     """Write finished turns into a conversation: each turn, and per result its window's
     user message, the reply and the result (already final, so run by no process).
     ``windows`` are the conversation's window rows (id, model_id) in export order;
-    a result names its window by position. Returns (turns, results) written."""
+    a result names its window by position, a turn the one it replaced. Returns (turns,
+    results) written."""
     results_written = 0
+    written: list[int] = []  # the new turns' ids, in order: what ``replaces`` points into
     for turn in history:
         at: dt.datetime = turn["created_at"]
+        replaced = turn.get("replaces")
         turn_id = conn.execute(
             insert(turns).values(
                 conversation_id=conversation_id,
@@ -67,8 +70,10 @@ def insert_history(
                 status="done",
                 created_at=at,
                 finished_at=turn["finished_at"] or at,
+                replaces_turn_id=None if replaced is None else written[replaced],
             )
         ).inserted_primary_key[0]
+        written.append(turn_id)
         for result in turn["results"]:
             window = windows[result["window"]]
             base = {"conversation_id": conversation_id, "window_id": window["id"]}

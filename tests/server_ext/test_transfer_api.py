@@ -202,3 +202,43 @@ def test_export_is_the_owners_only_and_formats_are_checked(conversation, server)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_FAILED"
     assert server.client().get(f"api/conversations/{made['id']}/export").status_code == 401
     json.dumps(made)  # the fixture's conversation stays plain data
+
+
+def test_a_retried_turn_keeps_what_it_replaced_through_export_and_import(
+    server: JupyterServer, models: list[int]
+) -> None:
+    user = new_client(server)
+    made = make_conversation(user, models[:1])
+    first = send(user, made["id"], "Name a colour")["turn_id"]
+    wait_turn(user, first)
+    second = send(user, made["id"], "Name a fruit")["turn_id"]
+    wait_turn(user, second)
+    retry = send(user, made["id"], "Name a berry", replaces_turn_id=second)["turn_id"]
+    wait_turn(user, retry)
+    document = user.get(f"api/conversations/{made['id']}/export").json()
+    assert [t.get("replaces") for t in document["turns"]] == [None, None, 1]
+    markdown = user.get(f"api/conversations/{made['id']}/export", params={"format": "md"}).text
+    assert "## Turn 3 — " in markdown and "(in place of turn 2)" in markdown
+
+    other = new_client(server)
+    imported = other.post("api/conversations/import", json=document)
+    assert imported.status_code == 201, imported.text
+    copy_id = imported.json()["id"]
+    chain = other.get(f"api/conversations/{copy_id}/messages").json()["windows"][0]["messages"]
+    turn_of = {m["content"]: m["turn_id"] for m in chain if m["role"] == "user"}
+    berry = next(m for m in chain if m["content"] == "Name a berry")
+    assert berry["replaces_turn_id"] == turn_of["Name a fruit"]
+    again = other.get(f"api/conversations/{copy_id}/export").json()
+    assert [t.get("replaces") for t in again["turns"]] == [None, None, 1]
+
+    before = rows(server)
+    for label, replaces in (("itself", 2), ("later", 5), ("negative", -1), ("bool", True)):
+        broken = copy.deepcopy(document)
+        broken["turns"][2]["replaces"] = replaces
+        answer = other.post("api/conversations/import", json=broken)
+        assert answer.status_code == 400, label
+        assert answer.json()["error"]["code"] == "VALIDATION_FAILED", label
+    broken = copy.deepcopy(document)
+    broken["turns"][2]["replaces"] = "1"
+    assert other.post("api/conversations/import", json=broken).status_code == 400
+    assert rows(server) == before
