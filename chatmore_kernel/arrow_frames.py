@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from widgets.i18n import t
+
 from .errors import ChatMoreError
 from .frames import Column, Schema, convert, frame
 
@@ -32,10 +34,10 @@ def read_page(body: bytes) -> tuple[int | None, pa.Table]:
         reader = pa.ipc.open_stream(body)
         table = reader.read_all()
     except (pa.ArrowInvalid, OSError):
-        raise ChatMoreError("BAD_RESPONSE", "a results page is not an Arrow stream") from None
+        raise ChatMoreError("BAD_RESPONSE", t("error.arrow_not_stream")) from None
     raw = (table.schema.metadata or {}).get(NEXT_AFTER_ID)
     if raw is None:
-        raise ChatMoreError("BAD_RESPONSE", "an Arrow results page has no next_after_id")
+        raise ChatMoreError("BAD_RESPONSE", t("error.arrow_no_cursor"))
     return (int(raw) if raw else None), table
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from widgets.i18n import t
+
 from .errors import ChatMoreError
 from .frames import frame_from_records
 from .http import ApiClient
@@ -63,7 +65,7 @@ def find_model(
         return found[0]
     names = ", ".join(repr(m["name"]) for m in models) or "none"
     raise ChatMoreError(
-        "MODEL_NOT_FOUND", f"no {what} {ref!r} among the models you can use: {names}", 404
+        "MODEL_NOT_FOUND", t("error.no_such_model", what=what, ref=repr(ref), names=names), 404
     )
 
 
@@ -89,9 +91,7 @@ def window_specs(
             raise TypeError(f"unknown window keys {sorted(unknown)}; use {sorted(WINDOW_KEYS)}")
         wanted.append(spec)
     if not wanted:
-        raise ChatMoreError(
-            "VALIDATION_FAILED", "name at least one model (models=[...] or windows=[...])", 400
-        )
+        raise ChatMoreError("VALIDATION_FAILED", t("error.no_models_named"), 400)
     available = list_models(api)
     specs = []
     for spec in wanted:
@@ -118,7 +118,7 @@ def create_model(api: ApiClient, **fields: Any) -> dict[str, Any]:
 
 def update_model(api: ApiClient, model: ModelRef, changes: dict[str, Any]) -> dict[str, Any]:
     if not changes:
-        raise ChatMoreError("VALIDATION_FAILED", "give at least one field to change", 400)
+        raise ChatMoreError("VALIDATION_FAILED", t("error.nothing_to_change"), 400)
     target = find_model(list_models(api, include_disabled=True), model)
     return api.patch(f"api/models/{target['id']}", changes)
 

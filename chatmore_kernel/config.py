@@ -80,7 +80,7 @@ def read_credentials_file(path: Path) -> Credentials:
         raise ChatMoreError("NOT_CONFIGURED", t("error.credentials_not_json", path=path)) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         warnings.warn(
-            f"the credentials file {path} is readable by other users; run: chmod 600 {path}",
+            t("error.credentials_readable", path=path),
             UserWarning,
             stacklevel=4,
         )

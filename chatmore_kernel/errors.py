@@ -62,7 +62,12 @@ def from_response(response: httpx.Response) -> ChatMoreError:
         text = response.text[:200].strip()
         return ChatMoreError(
             "BAD_RESPONSE",
-            f"HTTP {response.status_code} from {response.request.url.path}: {text}",
+            t(
+                "error.not_chatmore",
+                status=response.status_code,
+                path=response.request.url.path,
+                text=text,
+            ),
             response.status_code,
         )
 

@@ -139,13 +139,11 @@ def build_cases(prompts: Any, template: str | None = None) -> list[dict[str, Any
         missing = sorted(set(_fields(template)) - set(map(str, prompts.columns)))
         if missing:
             raise ChatMoreError(
-                "VALIDATION_FAILED", f"the template names columns the data lacks: {missing}", 400
+                "VALIDATION_FAILED", t("error.template_columns_missing", missing=missing), 400
             )
         return [{"prompt": template.format_map(r), "inputs": r} for r in records]
     if "prompt" not in prompts.columns:
-        raise ChatMoreError(
-            "VALIDATION_FAILED", "the DataFrame needs a prompt column, or give template=", 400
-        )
+        raise ChatMoreError("VALIDATION_FAILED", t("error.no_prompt_column"), 400)
     cases = []
     for record in records:
         prompt = record.pop("prompt")
@@ -161,7 +159,7 @@ def _grid(grid: Mapping[str, Iterable[Any]] | None) -> list[dict[str, Any]]:
     names = list(grid)
     values = [list(grid[n]) for n in names]
     if any(not v for v in values):
-        raise ChatMoreError("VALIDATION_FAILED", "every grid parameter needs values", 400)
+        raise ChatMoreError("VALIDATION_FAILED", t("error.grid_without_values"), 400)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 

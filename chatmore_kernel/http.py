@@ -103,7 +103,7 @@ class ApiClient:
         try:
             token, ttl = str(answer["access_token"]), float(answer["expires_in"])
         except (KeyError, TypeError, ValueError):
-            raise ChatMoreError("BAD_RESPONSE", "the login answer has no access token") from None
+            raise ChatMoreError("BAD_RESPONSE", t("error.login_no_token")) from None
         self._auth, self._ttl = BearerAuth(token), ttl
         # Counted from when the request left, so that the estimate errs on the early side.
         self._expires_at = sent_at + ttl

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from widgets.i18n import t
+
 from .errors import ChatMoreError
 from .frames import frame_from_records
 from .http import ApiClient
@@ -52,7 +54,9 @@ def _result_id(api: ApiClient, turn_id: int, winner: Any) -> int:
             return int(found["result_id"].iloc[0])
         if len(found) > 1:
             raise ValueError(f"{len(found)} columns of the turn are called {winner!r}")
-    raise ChatMoreError("VALIDATION_FAILED", f"no column of turn {turn_id} is called {winner!r}")
+    raise ChatMoreError(
+        "VALIDATION_FAILED", t("error.no_such_column", turn=turn_id, name=repr(winner))
+    )
 
 
 def vote(

@@ -31,6 +31,8 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
+from widgets.i18n import t
+
 from .arrow_frames import ARROW_STREAM, frame_from_tables, read_page
 from .errors import ChatMoreError
 from .frames import frame
@@ -58,9 +60,9 @@ def _decode(body: bytes) -> dict[str, Any]:
     try:
         page = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise ChatMoreError("BAD_RESPONSE", "a results page is not JSON") from None
+        raise ChatMoreError("BAD_RESPONSE", t("error.results_not_json")) from None
     if not isinstance(page, dict) or not isinstance(page.get("results"), dict):
-        raise ChatMoreError("BAD_RESPONSE", "a results page has no results table")
+        raise ChatMoreError("BAD_RESPONSE", t("error.results_no_table"))
     return page
 
 
@@ -68,7 +70,7 @@ def fetch_arrow_page(api: ApiClient, query: dict[str, Any]) -> tuple[int | None,
     """One page as an Arrow table, with the next page's ``after_id``."""
     answer = api.request("GET", "api/results", params=query, headers={"Accept": ARROW_STREAM})
     if not answer.headers.get("Content-Type", "").startswith(ARROW_STREAM):
-        raise ChatMoreError("BAD_RESPONSE", "the server did not answer in Arrow's format")
+        raise ChatMoreError("BAD_RESPONSE", t("error.results_not_arrow"))
     return read_page(answer.content)
 
 

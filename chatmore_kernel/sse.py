@@ -56,7 +56,7 @@ def stream_ticket(api: ApiClient, turn_id: int) -> str:
     try:
         return str(answer["stream_token"])
     except (KeyError, TypeError):
-        raise ChatMoreError("BAD_RESPONSE", "the ticket answer has no stream_token") from None
+        raise ChatMoreError("BAD_RESPONSE", t("error.ticket_no_token")) from None
 
 
 def _read_timeout(deadline: float | None) -> httpx.Timeout:
@@ -94,7 +94,7 @@ def turn_events(
             yield event
             if event["event"] == "done":
                 return
-    raise ChatMoreError("BAD_RESPONSE", f"the stream of turn {turn_id} ended before done")
+    raise ChatMoreError("BAD_RESPONSE", t("error.stream_ended", turn=turn_id))
 
 
 class TurnStream:
@@ -117,7 +117,7 @@ class TurnStream:
             try:
                 self.turn_id = int(response.headers["X-ChatMore-Turn-Id"])
             except (KeyError, ValueError):
-                raise ChatMoreError("BAD_RESPONSE", "the turn's answer has no turn id") from None
+                raise ChatMoreError("BAD_RESPONSE", t("error.turn_no_id")) from None
             lines = _until(response.iter_lines(), self._deadline, self.turn_id)
             for event in parse_sse(lines):
                 if event["event"] not in EVENT_NAMES:
@@ -127,4 +127,4 @@ class TurnStream:
                 yield event
                 if event["event"] == "done":
                     return
-        raise ChatMoreError("BAD_RESPONSE", f"the stream of turn {self.turn_id} ended before done")
+        raise ChatMoreError("BAD_RESPONSE", t("error.stream_ended", turn=self.turn_id))

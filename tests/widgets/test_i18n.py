@@ -239,3 +239,12 @@ def test_a_new_boards_default_title_in_the_kernels_language(zh) -> None:
     windows = [{"model_id": 1}, {"model_id": 2, "name": "冷"}]
     assert default_title(windows, {1: "Demo Swift"}) == "Demo Swift 对比 冷"
     assert i18n.t("board.title_blind") == "盲测比较"
+
+
+def test_the_notebook_apis_own_errors_in_chinese(zh) -> None:
+    from chatmore_kernel.catalog import window_specs
+
+    with pytest.raises(ChatMoreError) as raised:
+        window_specs(None, windows=[])  # type: ignore[arg-type]
+    assert raised.value.code == "VALIDATION_FAILED"
+    assert raised.value.message == "请至少指定一个模型（models=[...] 或 windows=[...]）"
