@@ -68,7 +68,7 @@ def ask(
     deadline = time.monotonic() + timeout
     # One request starts the turn and streams it; should that connection break, the
     # stream is resumed after the last event seen.
-    turn = TurnStream(api, conversation["id"], {"content": prompt, "source": "ask"}, deadline)
+    turn = TurnStream(api, conversation["id"], {"content": prompt}, deadline)
     try:
         try:
             done = any(event["event"] == "done" for event in turn.events())

