@@ -110,6 +110,8 @@ export class ColumnView {
     this.parking = watchParking(this.body);
     /** Whether the column is on screen (the board skips drawing it otherwise). */
     this.visible = true;
+    /** When the board last drew a streaming reply of it (that frame's time). */
+    this.drawnAt = -Infinity;
 
     this.retry = h(
       "button",
