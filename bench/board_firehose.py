@@ -19,8 +19,13 @@ model; every column gets the reply at ``--tps`` tokens a second. What it measure
     .venv/bin/python bench/board_firehose.py                 # 3 and 8 columns, 20,000 tokens
     .venv/bin/python bench/board_firehose.py --runs 2 --columns 8 --scenario code
     .venv/bin/python bench/board_firehose.py --smoke         # seconds: tiny replies
+    .venv/bin/python bench/board_firehose.py --columns 8 --tokens 20000 --prefill 17000
     .venv/bin/python bench/board_firehose.py --columns 8 --tokens 3000 --trace /tmp/t.json
     .venv/bin/python bench/board_firehose.py --columns 8 --tokens 3000 --profile /tmp/p.cpuprofile
+
+``--prefill N`` draws each reply's first N tokens at once and measures the rest of the
+stream: ``--tokens 20000 --prefill 17000`` times the last 3,000 tokens of a 20,000-token
+reply (12 seconds of stream) — the costs that grow with a reply's length, in a short run.
 
 ``--trace`` records a Chromium trace of the stream (open it in DevTools' Performance
 panel) and prints where the main thread's time went, by kind of work (self time of each
@@ -183,6 +188,7 @@ def run_once(
     bundle: Path,
     trace: Path | None = None,
     profile: Path | None = None,
+    prefill: int = 0,
 ) -> dict:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
@@ -202,12 +208,21 @@ def run_once(
             cdp.send("Profiler.setSamplingInterval", {"interval": 250})
             cdp.send("Profiler.start")
         page.evaluate(
-            "args => { window.firehose = null; window.runFirehose(args).then("
+            "args => { window.firehose = null; window.firehosePrefilled = false; "
+            "window.runFirehose(args).then("
             "r => { window.firehose = r; }, e => { window.firehose = {error: String(e)}; }); }",
-            {"columns": columns, "tokens": tokens, "tps": tps, "settleMs": settle_ms},
+            {
+                "columns": columns,
+                "tokens": tokens,
+                "tps": tps,
+                "settleMs": settle_ms,
+                "prefill": prefill,
+            },
         )
+        if prefill:
+            page.wait_for_function("window.firehosePrefilled === true", timeout=600_000)
         before, cpu0, wall0 = metrics(cdp), metrics(cpu), time.monotonic()
-        stream_s = len(tokens) / tps
+        stream_s = (len(tokens) - prefill) / tps
         time.sleep(stream_s)
         after, cpu1, wall1 = metrics(cdp), metrics(cpu), time.monotonic()
         if trace:
@@ -235,6 +250,7 @@ def run_once(
         result["busyShares"] = share
         result["cpuPct"] = 100 * (cpu1["TaskDuration"] - cpu0["TaskDuration"]) / (wall1 - wall0)
         result["load"] = os.getloadavg()[0]
+        result["prefill"] = prefill
         return result
     finally:
         page.close()
@@ -279,7 +295,9 @@ def report(scenario: str, columns: int, run: int, r: dict, tokens: int) -> None:
         f"heap {r['heapMb']:.1f} MB, following {r['atBottom']}/{r['columns']} columns, "
         f"tables {r['tables']['count']} ({r['tables']['scrolling']} wider than their column, "
         f"{r['tables']['brokenNumbers']} of {r['tables']['numbers']} numbers broken), "
-        f"{r['events']:,} events ({tokens:,} tokens a reply)"
+        f"{r['events']:,} events ({tokens:,} tokens a reply"
+        + (f", the first {r['prefill']:,} at once" if r.get("prefill") else "")
+        + ")"
     )
 
 
@@ -299,6 +317,12 @@ def main() -> int:
         type=Path,
         default=BUNDLE,
         help="a folder with board.js and board.css (another build, to compare)",
+    )
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="tokens of each reply drawn at once before the measured stream (its rest)",
     )
     parser.add_argument("--trace", type=Path, help="write a Chromium trace of the stream here")
     parser.add_argument("--profile", type=Path, help="write a CPU profile of the stream here")
@@ -337,6 +361,7 @@ def main() -> int:
                             args.bundle,
                             args.trace,
                             args.profile,
+                            min(args.prefill, len(replies[scenario]) - 1),
                         )
                         r["targetFactor"] = factor(scenario)
                         report(scenario, columns, run, r, len(replies[scenario]))
