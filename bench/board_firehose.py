@@ -201,12 +201,6 @@ def run_once(
         cdp.send("Performance.enable", {"timeDomain": "timeTicks"})
         cpu = page.context.new_cdp_session(page)
         cpu.send("Performance.enable", {"timeDomain": "threadTicks"})
-        if trace:
-            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
-        if profile:
-            cdp.send("Profiler.enable")
-            cdp.send("Profiler.setSamplingInterval", {"interval": 250})
-            cdp.send("Profiler.start")
         page.evaluate(
             "args => { window.firehose = null; window.firehosePrefilled = false; "
             "window.runFirehose(args).then("
@@ -221,6 +215,12 @@ def run_once(
         )
         if prefill:
             page.wait_for_function("window.firehosePrefilled === true", timeout=600_000)
+        if trace:
+            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        if profile:
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+            cdp.send("Profiler.start")
         before, cpu0, wall0 = metrics(cdp), metrics(cpu), time.monotonic()
         stream_s = (len(tokens) - prefill) / tps
         time.sleep(stream_s)
