@@ -157,3 +157,44 @@ test("the final check redraws what differs from a fresh render", () => {
   assert.equal(reply.verify(), true);
   assert.equal(el.innerHTML, fresh("Some text.\n\n"));
 });
+
+test("the final check goes in steps, a list item at a time, and finds what differs anywhere", () => {
+  const items = Array.from({ length: 400 }, (_, i) => `- item ${i} with **bold** and \`code\``);
+  const text = `# A long list\n\nIntro.\n\n${items.join("\n")}\n\nThe end.\n`;
+  const { el, reply } = streamChecked(text.split(/(?<=\n)/), "long list");
+  // Each step stops once it took STEP_MS: a clock that moves 1 ms a call makes many.
+  const realNow = performance.now;
+  let now = 0;
+  performance.now = () => (now += 1);
+  try {
+    const countSteps = () => {
+      const steps = reply.verifySteps();
+      let count = 1;
+      let step = steps.next();
+      while (!step.done) {
+        count += 1;
+        step = steps.next();
+      }
+      return { count, redrawn: step.value };
+    };
+    const first = el.querySelector("li");
+    const { count, redrawn } = countSteps();
+    assert.equal(redrawn, false);
+    assert.ok(count > 10, `${count} steps`);
+    assert.equal(el.querySelector("li"), first, "nothing redrawn");
+
+    for (const tamper of [
+      () => el.querySelectorAll("li")[200].append("!"), // an item inside the list
+      () => el.querySelector("ul").append(document.createElement("li")), // one too many
+      () => el.querySelector("ul").setAttribute("class", "x"), // the list itself
+      () => el.lastChild.remove(), // the end
+    ]) {
+      tamper();
+      assert.notEqual(el.innerHTML, fresh(text));
+      assert.equal(countSteps().redrawn, true);
+      assert.equal(el.innerHTML, fresh(text));
+    }
+  } finally {
+    performance.now = realNow;
+  }
+});

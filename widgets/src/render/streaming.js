@@ -79,22 +79,88 @@ export class StreamingMarkdown {
   }
 
   /**
-   * `verify` in three steps (render, sanitise, compare), for a caller that runs each in a
-   * task of its own: for a long reply each step is a long piece of work.
+   * `verify` in steps, for a caller that runs each in a task of its own (a long reply's
+   * whole render takes long): the text is parsed in one step, then rendered, sanitised
+   * and compared with what is shown a few blocks at a time (a list item at a time inside
+   * a list), each step within about STEP_MS. If anything differs, the last step draws
+   * the whole text afresh.
    * @returns {Generator<void, boolean>}
    */
   *verifySteps() {
     const source = this.source;
-    const html = source ? this.markdown.md.render(source) : "";
+    const { md, fragment } = this.markdown;
+    const env = {};
+    const tokens = source ? md.parse(source, env) : [];
     yield;
-    const fresh = html ? this.markdown.sanitize(html) : "";
+    if (this.source !== source) return false;
+    const render = (slice) => md.renderer.render(slice, md.options, env);
+    /** The next node shown to compare (in the reply, or in one of its lists). */
+    let next = this.el.firstChild;
+    let same = true;
+    /** Rendered, not yet sanitised and compared. */
+    let html = "";
+    const compareNodes = (nodes) => {
+      for (const node of nodes) {
+        if (!next?.isEqualNode(node)) return void (same = false);
+        next = next.nextSibling;
+      }
+    };
+    const compare = () => {
+      if (same && html) compareNodes([...fragment(html).childNodes]);
+      html = "";
+    };
+    let started = performance.now();
+    const tired = () => performance.now() - started > STEP_MS;
+    for (const [start, end] of topLevelBlocks(tokens)) {
+      if (!isList(tokens[start].type)) {
+        html += render(tokens.slice(start, end));
+      } else {
+        // A list is compared item by item (a long reply is often one long list): its
+        // element with its first item first, then its other items.
+        compare();
+        const list = next;
+        const items = [...listItems(tokens, start, end)];
+        const [first = start + 1, second = end - 1] = items[0] ?? [];
+        const head = [tokens[start], ...tokens.slice(first, second), tokens[end - 1]];
+        const [shell, ...after] = fragment(render(head)).childNodes;
+        if (!same || !list?.cloneNode(false).isEqualNode(shell?.cloneNode(false))) {
+          same = false;
+          break;
+        }
+        next = list.firstChild;
+        compareNodes([...shell.childNodes]);
+        for (const [from, to] of items.slice(1)) {
+          html += render(tokens.slice(from, to));
+          if (html.length > CHUNK_CHARS || tired()) compare();
+          if (!same) break;
+          if (tired()) {
+            yield;
+            if (this.source !== source) return false;
+            started = performance.now();
+          }
+        }
+        compare();
+        if (next) same = false; // more items shown than rendered
+        next = list.nextSibling;
+        compareNodes(after);
+      }
+      if (html.length > CHUNK_CHARS || tired()) compare();
+      if (!same) break;
+      if (tired()) {
+        yield;
+        if (this.source !== source) return false;
+        started = performance.now();
+      }
+    }
+    compare();
+    if (same && !next) return false;
     yield;
-    if (this.source !== source || this.el.innerHTML === fresh) return false;
+    if (this.source !== source) return false;
     const whole = this.whole;
     this.reset();
     this.whole = whole;
     this.source = source;
-    this.el.innerHTML = fresh;
+    this.el.innerHTML = source ? this.markdown.sanitize(render(tokens)) : "";
     this.frozen = source.length;
     return true;
   }
@@ -208,6 +274,37 @@ export class StreamingMarkdown {
     const index = tokens.findIndex((token) => token.level === 0 && isList(token.type));
     if (index !== -1 && loose !== null) setListLooseness(tokens, index, loose);
     return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
+  }
+}
+
+/** How long one step of the final check may take, about. */
+const STEP_MS = 8;
+/** The check sanitises and compares this much HTML at once, at most (about). */
+const CHUNK_CHARS = 16_000;
+
+/** The [start, end) token ranges of the top-level blocks of a parse. */
+function* topLevelBlocks(tokens) {
+  for (let i = 0; i < tokens.length;) {
+    let end = i + 1;
+    if (tokens[i].nesting === 1) {
+      while (end < tokens.length && !(tokens[end].level === 0 && tokens[end].nesting === -1))
+        end += 1;
+      end += 1;
+    }
+    yield [i, Math.min(end, tokens.length)];
+    i = end;
+  }
+}
+
+/** The [start, end) token ranges of the items of the list at tokens[start, end). */
+function* listItems(tokens, start, end) {
+  const level = tokens[start].level + 1;
+  for (let i = start + 1; i < end - 1;) {
+    let close = i + 1;
+    while (close < end - 1 && !(tokens[close].level === level && tokens[close].nesting === -1))
+      close += 1;
+    yield [i, close + 1];
+    i = close + 1;
   }
 }
 
