@@ -47,8 +47,7 @@ export class StreamingMarkdown {
 
   /** Show `text`, a longer version of the text shown (or another text: start over). */
   update(text) {
-    if (!text.startsWith(this.source.slice(0, this.list ? this.list.open : this.frozen)))
-      this.reset();
+    if (!continues(text, this.source, this.list ? this.list.open : this.frozen)) this.reset();
     this.source = text;
     if (this.whole) return this.replaceAll(text);
     for (const node of this.tail) node.remove();
@@ -275,6 +274,24 @@ export class StreamingMarkdown {
     if (index !== -1 && loose !== null) setListLooseness(tokens, index, loose);
     return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
   }
+}
+
+/** How much of each end of the text already drawn `continues` compares. */
+const ENDS = 256;
+
+/**
+ * Whether `text` goes on from the first `kept` characters of `shown`. A reply only ever
+ * grows, or starts again from nothing (a replayed stream): comparing both ends of the
+ * part kept tells the two apart without going through a long reply in every frame (the
+ * final check compares everything once).
+ */
+function continues(text, shown, kept) {
+  if (text.length < kept) return false;
+  if (kept <= 2 * ENDS) return text.startsWith(shown.slice(0, kept));
+  return (
+    text.startsWith(shown.slice(0, ENDS)) &&
+    text.slice(kept - ENDS, kept) === shown.slice(kept - ENDS, kept)
+  );
 }
 
 /** How long one step of the final check may take, about. */
