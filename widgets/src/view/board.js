@@ -16,7 +16,7 @@ import { renderMarkdown } from "../render/markdown.js";
 import { createCheckQueue } from "./checks.js";
 import { ColumnView } from "./column.js";
 import { createComposer } from "./composer.js";
-import { h } from "./dom.js";
+import { h, setHidden, setText } from "./dom.js";
 import { markDrawn } from "./probe.js";
 import { createRowAligner } from "./rows.js";
 import { watchVisibility } from "./visibility.js";
@@ -267,14 +267,14 @@ export function mountBoard({ el, model, controller }) {
     }
     for (const column of columns.values()) column.updateChrome();
     const busy = store.windows.some((w) => store.isBusy(w.id));
-    stopAll.hidden = store.openTurns().length === 0;
-    syncScroll.checked = store.syncScroll;
-    editLast.hidden = busy || !store.hasHistory();
+    setHidden(stopAll, store.openTurns().length === 0);
+    if (syncScroll.checked !== store.syncScroll) syncScroll.checked = store.syncScroll;
+    setHidden(editLast, busy || !store.hasHistory());
     if (!store.windows.length) composer.setDisabled(true, t("board.no_windows"));
     else if (busy) composer.setDisabled(true, t("board.wait"));
     else composer.setDisabled(false);
-    noticeText.textContent = store.notice ? `${store.notice.code}: ${store.notice.message}` : "";
-    notice.hidden = !store.notice;
+    setText(noticeText, store.notice ? `${store.notice.code}: ${store.notice.message}` : "");
+    setHidden(notice, !store.notice);
     if (drawn.length) markDrawn(store, drawn);
   }
 
