@@ -43,10 +43,17 @@ export class StreamingMarkdown {
     this.tail = [];
     /** Drawn whole each time (link reference definitions). */
     this.whole = false;
+    /**
+     * The text node that ends what is shown, when plain text may be appended to it
+     * (`appendPlain`), and how many spaces at the end of the text it does not show.
+     * @type {{node: Text, spaces: number}|null}
+     */
+    this.end = null;
   }
 
   /** Show `text`, a longer version of the text shown (or another text: start over). */
   update(text) {
+    if (this.appendPlain(text)) return;
     if (!continues(text, this.source, this.list ? this.list.open : this.frozen)) this.reset();
     this.source = text;
     if (this.whole) return this.replaceAll(text);
@@ -54,6 +61,55 @@ export class StreamingMarkdown {
     this.tail = [];
     if (!this.freeze(text)) return this.replaceAll(text);
     this.drawTail(text);
+    this.findEnd(text);
+  }
+
+  /**
+   * The cheap way: when the new text only adds plain words to the open paragraph (list
+   * item, heading) whose text ends what is shown, append them to that text node instead
+   * of drawing the open part again. Plain means nothing Markdown could read otherwise:
+   * no line break, no markup character, no dot inside a word (a link's host name), and
+   * not a number alone at the start of a line (an ordered list's "1."). Anything else
+   * draws the open part as usual.
+   */
+  appendPlain(text) {
+    const end = this.end;
+    this.end = null;
+    const shown = this.source;
+    if (!end || text.length <= shown.length || !continues(text, shown, shown.length)) return false;
+    const added = text.slice(shown.length);
+    const line = text.lastIndexOf("\n") + 1;
+    const word = Math.max(line, text.lastIndexOf(" ", shown.length - 1) + 1);
+    const words = text.slice(word);
+    if (!PLAIN.test(added) || !PLAIN.test(words) || /\.[^ ]/.test(words)) return false;
+    if (/^ *\d*$/.test(shown.slice(line))) return false;
+    // Markdown drops the spaces that end a paragraph: they show once words follow.
+    const visible = " ".repeat(end.spaces) + added;
+    const kept = visible.replace(/ +$/, "");
+    if (kept) end.node.appendData(kept);
+    this.end = { node: end.node, spaces: visible.length - kept.length };
+    this.source = text;
+    return true;
+  }
+
+  /**
+   * After the open part was drawn: if it ends in a paragraph (list item, heading) whose
+   * last node is text showing the end of the text's last line, remember that node.
+   */
+  findEnd(text) {
+    const line = text.slice(text.lastIndexOf("\n") + 1);
+    const content = line.replace(/ +$/, "");
+    let node = this.tail.findLast((n) => n.nodeType === 1);
+    if (!node || !content.trim()) return;
+    while (node?.nodeType === 1) {
+      let child = node.lastChild;
+      while (child?.nodeType === 3 && /^\n*$/.test(child.data)) child = child.previousSibling;
+      node = child;
+    }
+    if (node?.nodeType !== 3 || node !== node.parentNode.lastChild) return;
+    if (!TEXT_PARENTS.has(node.parentNode.nodeName)) return;
+    const last = node.data.slice(node.data.lastIndexOf("\n") + 1);
+    if (last && content.endsWith(last)) this.end = { node, spaces: line.length - content.length };
   }
 
   /** Show `text` whole, as a fresh render (a finished reply seen for the first time). */
@@ -275,6 +331,11 @@ export class StreamingMarkdown {
     return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
   }
 }
+
+/** Characters that, added to a paragraph's last words, Markdown reads as plain text. */
+const PLAIN = /^[\p{L}\p{N} ,.'"?!]*$/u;
+/** Elements whose text `appendPlain` may add to. */
+const TEXT_PARENTS = new Set(["P", "LI", "H1", "H2", "H3", "H4", "H5", "H6"]);
 
 /** How much of each end of the text already drawn `continues` compares. */
 const ENDS = 256;
