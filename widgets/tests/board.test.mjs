@@ -179,6 +179,30 @@ test("a streaming reply is drawn at most every third frame; its first text and i
   assert.equal(env.pendingFrames(), 0, "and no frame after that");
 });
 
+test("columns that drew in different frames are drawn together again", () => {
+  const mounted = mount();
+  const { $ } = mounted;
+  type($("[data-testid=shared-input]"), "Hi?");
+  $("[data-testid=send-button]").click();
+  const source = startTurn(mounted);
+  const reply = (w) => $(`[data-window-id='${w}'] [data-testid=reply]`).textContent;
+  let id = 1;
+  const emit = (w) => source.emit("chunk", id++, { turn_id: 7, window_id: w, delta_text: "x" });
+  emit(1);
+  env.flushFrames(1); // column 1 draws in this frame…
+  emit(2);
+  env.flushFrames(1); // …column 2 in the next
+  const drawnIn = [];
+  for (let frame = 0; frame < 9; frame += 1) {
+    const before = [1, 2].map(reply);
+    emit(1);
+    emit(2);
+    env.flushFrames(1);
+    drawnIn.push([1, 2].filter((w, i) => reply(w) !== before[i]).join("+"));
+  }
+  assert.deepEqual(drawnIn, ["", "1+2", "", "", "1+2", "", "", "1+2", ""]);
+});
+
 test("an error shows in its column while the others go on; the footer shows metrics", () => {
   const mounted = mount();
   const { $, $$ } = mounted;

@@ -207,15 +207,22 @@ export function mountBoard({ el, model, controller }) {
   /**
    * The dirty exchanges to draw in this frame: every one that changed, except a streaming
    * reply whose column drew less than STREAM_INTERVAL_MS ago (it waits for a later frame).
+   * When one is due, those drawn at least two thirds of that ago come along: columns that
+   * a busy frame split (FRAME_BUDGET_MS) are drawn together again.
    */
   function due(now) {
     const keys = [];
+    const waiting = [];
+    let streaming = false;
     for (const key of dirty) {
       const column = columnOf(key);
-      if (column && now - column.drawnAt < STREAM_INTERVAL_MS && isStreaming(key)) continue;
-      keys.push(key);
+      if (!column || !isStreaming(key)) keys.push(key);
+      else if (now - column.drawnAt >= STREAM_INTERVAL_MS) {
+        keys.push(key);
+        streaming = true;
+      } else if (now - column.drawnAt >= (2 / 3) * STREAM_INTERVAL_MS) waiting.push(key);
     }
-    return keys;
+    return streaming ? keys.concat(waiting) : keys;
   }
 
   const isStreaming = (key) => {
