@@ -4,8 +4,9 @@
 // The view only draws. It listens to the shared store, collects what changed, and draws
 // it in an animation frame: one frame for all columns per burst of events, and only the
 // exchanges that changed (as many as fit in a few milliseconds; the rest in the next
-// frame). A streaming reply is drawn at most every third frame (STREAM_INTERVAL_MS). A frame first reads every column's scroll position, then writes (scrolls first,
-// then the DOM); columns out of view are drawn when they come into view. A streamed reply
+// frame). A streaming reply is drawn at most every third frame (STREAM_INTERVAL_MS). A
+// frame first reads every column's scroll position, then writes (scrolls first, then
+// the DOM); columns out of view are drawn when they come into view. A streamed reply
 // that has ended is checked against a fresh render afterwards, one per idle task. Rows of
 // one turn are lined up across columns by a ResizeObserver (rows.js), never by reading
 // layout here. Esc anywhere in the board stops what is still answering.
