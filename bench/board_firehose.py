@@ -19,6 +19,19 @@ model; every column gets the reply at ``--tps`` tokens a second. What it measure
     .venv/bin/python bench/board_firehose.py                 # 3 and 8 columns, 20,000 tokens
     .venv/bin/python bench/board_firehose.py --runs 2 --columns 8 --scenario code
     .venv/bin/python bench/board_firehose.py --smoke         # seconds: tiny replies
+    .venv/bin/python bench/board_firehose.py --columns 8 --tokens 20000 --prefill 17000
+    .venv/bin/python bench/board_firehose.py --columns 8 --tokens 3000 --trace /tmp/t.json
+    .venv/bin/python bench/board_firehose.py --columns 8 --tokens 3000 --profile /tmp/p.cpuprofile
+
+``--prefill N`` draws each reply's first N tokens at once and measures the rest of the
+stream: ``--tokens 20000 --prefill 17000`` times the last 3,000 tokens of a 20,000-token
+reply (12 seconds of stream) — the costs that grow with a reply's length, in a short run.
+
+``--trace`` records a Chromium trace of the stream (open it in DevTools' Performance
+panel) and prints where the main thread's time went, by kind of work (self time of each
+trace event: script, style, layout, paint, …); ``--profile`` records a CPU profile of the
+page's script and prints the functions that took the most time. Both with one scenario,
+one column count and one run; the run's own figures then include the recording's cost.
 
 The JupyterLab path (the same bundle in a notebook) is checked for equal rendering by
 tests/browser/test_board_render.py, not timed here.
@@ -98,8 +111,84 @@ def metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
+# What a trace records: the timeline's events (tasks, script, style, layout, paint).
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "v8.execute",
+    "blink",
+    "cc",
+    "gpu",
+    "disabled-by-default-v8.gc",
+]
+
+
+def trace_summary(trace: dict, top: int = 25) -> list[tuple[str, float, int]]:
+    """Self time of each kind of trace event on the page's main thread, longest first:
+    (name, ms, count)."""
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    main = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M"
+        and e.get("name") == "thread_name"
+        and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    spans = sorted(
+        (
+            (e["ts"], e["ts"] + e["dur"], e["name"])
+            for e in events
+            if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main and e.get("dur")
+        ),
+        key=lambda span: (span[0], -span[1]),
+    )
+    total: dict[str, float] = {}
+    count: dict[str, int] = {}
+    stack: list[list] = []  # [end, name, self time]
+
+    def close(until: float) -> None:
+        while stack and stack[-1][0] <= until:
+            _, name, own = stack.pop()
+            total[name] = total.get(name, 0.0) + own
+            count[name] = count.get(name, 0) + 1
+
+    for start, end, name in spans:
+        close(start)
+        if stack:
+            stack[-1][2] -= min(end, stack[-1][0]) - start
+        stack.append([end, name, end - start])
+    close(float("inf"))
+    ranked = sorted(total.items(), key=lambda item: -item[1])[:top]
+    return [(name, us / 1000, count[name]) for name, us in ranked]
+
+
+def profile_summary(profile: dict, top: int = 30) -> list[tuple[str, float]]:
+    """Self time of each function of a CPU profile, longest first: (function, ms)."""
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    own: dict[int, float] = {}
+    for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        own[node_id] = own.get(node_id, 0.0) + delta
+    by_name: dict[str, float] = {}
+    for node_id, us in own.items():
+        frame = nodes[node_id]["callFrame"]
+        url = frame["url"].rsplit("/", 1)[-1]
+        where = f" {url}:{frame['lineNumber'] + 1}" if url else ""
+        name = f"{frame['functionName'] or '(anonymous)'}{where}"
+        by_name[name] = by_name.get(name, 0.0) + us
+    ranked = sorted(by_name.items(), key=lambda item: -item[1])[:top]
+    return [(name, us / 1000) for name, us in ranked]
+
+
 def run_once(
-    browser, tokens: list[str], columns: int, tps: float, settle_ms: int, bundle: Path
+    browser,
+    tokens: list[str],
+    columns: int,
+    tps: float,
+    settle_ms: int,
+    bundle: Path,
+    trace: Path | None = None,
+    profile: Path | None = None,
+    prefill: int = 0,
 ) -> dict:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
@@ -113,14 +202,43 @@ def run_once(
         cpu = page.context.new_cdp_session(page)
         cpu.send("Performance.enable", {"timeDomain": "threadTicks"})
         page.evaluate(
-            "args => { window.firehose = null; window.runFirehose(args).then("
+            "args => { window.firehose = null; window.firehosePrefilled = false; "
+            "window.runFirehose(args).then("
             "r => { window.firehose = r; }, e => { window.firehose = {error: String(e)}; }); }",
-            {"columns": columns, "tokens": tokens, "tps": tps, "settleMs": settle_ms},
+            {
+                "columns": columns,
+                "tokens": tokens,
+                "tps": tps,
+                "settleMs": settle_ms,
+                "prefill": prefill,
+            },
         )
+        if prefill:
+            page.wait_for_function("window.firehosePrefilled === true", timeout=600_000)
+        if trace:
+            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        if profile:
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+            cdp.send("Profiler.start")
         before, cpu0, wall0 = metrics(cdp), metrics(cpu), time.monotonic()
-        stream_s = len(tokens) / tps
+        stream_s = (len(tokens) - prefill) / tps
         time.sleep(stream_s)
         after, cpu1, wall1 = metrics(cdp), metrics(cpu), time.monotonic()
+        if trace:
+            data = browser.stop_tracing()
+            trace.write_bytes(data)
+            seconds = wall1 - wall0
+            print(f"trace of {seconds:.1f} s written to {trace}; main thread, self time:")
+            for name, spent, n in trace_summary(json.loads(data)):
+                share = spent / 10 / seconds
+                print(f"  {spent:9.0f} ms  {share:5.1f} %  {n:7d}  {name}")
+        if profile:
+            recorded = cdp.send("Profiler.stop")["profile"]
+            profile.write_text(json.dumps(recorded))
+            print(f"CPU profile written to {profile}; functions, self time:")
+            for name, spent in profile_summary(recorded):
+                print(f"  {spent:9.0f} ms  {name}")
         page.wait_for_function("window.firehose !== null", timeout=(stream_s + 120) * 1000)
         result = page.evaluate("window.firehose")
         if "error" in result:
@@ -132,6 +250,7 @@ def run_once(
         result["busyShares"] = share
         result["cpuPct"] = 100 * (cpu1["TaskDuration"] - cpu0["TaskDuration"]) / (wall1 - wall0)
         result["load"] = os.getloadavg()[0]
+        result["prefill"] = prefill
         return result
     finally:
         page.close()
@@ -176,7 +295,9 @@ def report(scenario: str, columns: int, run: int, r: dict, tokens: int) -> None:
         f"heap {r['heapMb']:.1f} MB, following {r['atBottom']}/{r['columns']} columns, "
         f"tables {r['tables']['count']} ({r['tables']['scrolling']} wider than their column, "
         f"{r['tables']['brokenNumbers']} of {r['tables']['numbers']} numbers broken), "
-        f"{r['events']:,} events ({tokens:,} tokens a reply)"
+        f"{r['events']:,} events ({tokens:,} tokens a reply"
+        + (f", the first {r['prefill']:,} at once" if r.get("prefill") else "")
+        + ")"
     )
 
 
@@ -197,11 +318,21 @@ def main() -> int:
         default=BUNDLE,
         help="a folder with board.js and board.css (another build, to compare)",
     )
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="tokens of each reply drawn at once before the measured stream (its rest)",
+    )
+    parser.add_argument("--trace", type=Path, help="write a Chromium trace of the stream here")
+    parser.add_argument("--profile", type=Path, help="write a CPU profile of the stream here")
     args = parser.parse_args()
     if args.smoke:
         args.columns, args.tokens, args.blocks, args.runs = [2], 300, 2, 1
         args.settle_ms = 500
     scenarios = args.scenario or ["plain", "code"]
+    if (args.trace or args.profile) and (len(scenarios) * len(args.columns) * args.runs > 1):
+        parser.error("--trace and --profile take one scenario, one column count and one run")
     if not (args.bundle / "board.js").exists():
         print("widgets/static/board.js is missing: run `make install-test`", file=sys.stderr)
         return 2
@@ -228,6 +359,9 @@ def main() -> int:
                             args.tps,
                             args.settle_ms,
                             args.bundle,
+                            args.trace,
+                            args.profile,
+                            min(args.prefill, len(replies[scenario]) - 1),
                         )
                         r["targetFactor"] = factor(scenario)
                         report(scenario, columns, run, r, len(replies[scenario]))

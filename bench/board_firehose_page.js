@@ -2,7 +2,10 @@
 // mounted on a stand-in for the kernel's widget model, fed by a stand-in for the turn's
 // EventSource that replays the demo provider's tokens at a fixed pace, and measured.
 //
-// window.runFirehose({columns, tokens, tps, settleMs}) resolves with the figures.
+// window.runFirehose({columns, tokens, tps, settleMs, prefill}) resolves with the figures.
+// With `prefill`, that many tokens of each reply arrive at once first, and the page sets
+// window.firehosePrefilled once the board has drawn them: what is measured is the rest of
+// the stream, into replies already that long.
 
 import widget from "./board.js";
 
@@ -78,7 +81,7 @@ class BenchModel {
   }
 }
 
-window.runFirehose = async ({ columns, tokens, tps, settleMs = 3000 }) => {
+window.runFirehose = async ({ columns, tokens, tps, settleMs = 3000, prefill = 0 }) => {
   globalThis.chatmoreMarks = true;
   globalThis.EventSource = ReplayedStream;
   const windows = Array.from({ length: columns }, (_, i) => ({
@@ -135,15 +138,29 @@ window.runFirehose = async ({ columns, tokens, tps, settleMs = 3000 }) => {
   const stream = ReplayedStream.current;
   stream.onopen?.({ type: "open" });
 
+  // The replies' first `prefill` tokens, at once; then time for the board to draw them.
+  const next = windows.map(() => 0);
+  const lengths = windows.map(() => 0);
+  let id = 0;
+  if (prefill > 0) {
+    windows.forEach((window, w) => {
+      for (; next[w] < prefill; next[w] += 1) {
+        const delta = tokens[next[w]];
+        lengths[w] += delta.length;
+        const data = { turn_id: 1, window_id: window.id, delta_text: delta };
+        stream.emit("chunk", ++id, data);
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  window.firehosePrefilled = true;
+
   // The pump: every few milliseconds, each window's tokens that are due arrive, one
   // event each, as an EventSource delivers what a network read brought.
   const arrivals = new Map(); // key -> [[scheduled, handled, length]]
   const waits = [];
   const start = performance.now() + 50;
   const interval = 1000 / tps;
-  const next = windows.map(() => 0);
-  const lengths = windows.map(() => 0);
-  let id = 0;
   let lastFinal = null;
   await new Promise((resolve) => {
     const pump = () => {
@@ -151,8 +168,9 @@ window.runFirehose = async ({ columns, tokens, tps, settleMs = 3000 }) => {
       let open = 0;
       windows.forEach((window, w) => {
         const offset = (w * interval) / windows.length;
-        while (next[w] < tokens.length && start + offset + next[w] * interval <= now) {
-          const scheduled = start + offset + next[w] * interval;
+        const due = (i) => start + offset + (i - prefill) * interval;
+        while (next[w] < tokens.length && due(next[w]) <= now) {
+          const scheduled = due(next[w]);
           const delta = tokens[next[w]];
           lengths[w] += delta.length;
           next[w] += 1;

@@ -153,6 +153,56 @@ test("streaming: status, per-column stop, and only the streaming reply is redraw
   assert.equal(redraws, 0, "the other columns' replies were not redrawn");
 });
 
+test("a streaming reply is drawn at most every third frame; its first text and its end at once", () => {
+  const mounted = mount();
+  const { $ } = mounted;
+  type($("[data-testid=shared-input]"), "Hi?");
+  $("[data-testid=send-button]").click();
+  const source = startTurn(mounted);
+  const reply = () => $("[data-window-id='1'] [data-testid=reply]").textContent.trim();
+  source.emit("chunk", 1, { turn_id: 7, window_id: 1, delta_text: "one" });
+  env.flushFrames(1);
+  assert.equal(reply(), "one", "the first text in the next frame");
+  const frames = [];
+  let id = 2;
+  for (const word of ["two", "three", "four", "five", "six", "seven"]) {
+    source.emit("chunk", id++, { turn_id: 7, window_id: 1, delta_text: ` ${word}` });
+    env.flushFrames(1);
+    frames.push(reply().split(" ").length);
+  }
+  // The test's frames are 16 ms apart: a draw every third frame.
+  assert.deepEqual(frames, [1, 1, 4, 4, 4, 7]);
+  source.emit("chunk", id++, { turn_id: 7, window_id: 1, delta_text: " eight" });
+  source.emit("final", id++, { turn_id: 7, window_id: 1, finish_reason: "stop" });
+  env.flushFrames(1);
+  assert.equal(reply().split(" ").length, 8, "the end in the next frame");
+  assert.equal(env.pendingFrames(), 0, "and no frame after that");
+});
+
+test("columns that drew in different frames are drawn together again", () => {
+  const mounted = mount();
+  const { $ } = mounted;
+  type($("[data-testid=shared-input]"), "Hi?");
+  $("[data-testid=send-button]").click();
+  const source = startTurn(mounted);
+  const reply = (w) => $(`[data-window-id='${w}'] [data-testid=reply]`).textContent;
+  let id = 1;
+  const emit = (w) => source.emit("chunk", id++, { turn_id: 7, window_id: w, delta_text: "x" });
+  emit(1);
+  env.flushFrames(1); // column 1 draws in this frame…
+  emit(2);
+  env.flushFrames(1); // …column 2 in the next
+  const drawnIn = [];
+  for (let frame = 0; frame < 9; frame += 1) {
+    const before = [1, 2].map(reply);
+    emit(1);
+    emit(2);
+    env.flushFrames(1);
+    drawnIn.push([1, 2].filter((w, i) => reply(w) !== before[i]).join("+"));
+  }
+  assert.deepEqual(drawnIn, ["", "1+2", "", "", "1+2", "", "", "1+2", ""]);
+});
+
 test("an error shows in its column while the others go on; the footer shows metrics", () => {
   const mounted = mount();
   const { $, $$ } = mounted;

@@ -15,9 +15,9 @@ export function createFrameScheduler(
   return {
     schedule() {
       if (handle !== null) return;
-      handle = requestFrame(() => {
+      handle = requestFrame((time) => {
         handle = null;
-        render();
+        render(time);
       });
     },
     cancel() {

@@ -43,18 +43,73 @@ export class StreamingMarkdown {
     this.tail = [];
     /** Drawn whole each time (link reference definitions). */
     this.whole = false;
+    /**
+     * The text node that ends what is shown, when plain text may be appended to it
+     * (`appendPlain`), and how many spaces at the end of the text it does not show.
+     * @type {{node: Text, spaces: number}|null}
+     */
+    this.end = null;
   }
 
   /** Show `text`, a longer version of the text shown (or another text: start over). */
   update(text) {
-    if (!text.startsWith(this.source.slice(0, this.list ? this.list.open : this.frozen)))
-      this.reset();
+    if (this.appendPlain(text)) return;
+    if (!continues(text, this.source, this.list ? this.list.open : this.frozen)) this.reset();
     this.source = text;
     if (this.whole) return this.replaceAll(text);
     for (const node of this.tail) node.remove();
     this.tail = [];
     if (!this.freeze(text)) return this.replaceAll(text);
     this.drawTail(text);
+    this.findEnd(text);
+  }
+
+  /**
+   * The cheap way: when the new text only adds plain words to the open paragraph (list
+   * item, heading) whose text ends what is shown, append them to that text node instead
+   * of drawing the open part again. Plain means nothing Markdown could read otherwise:
+   * no line break, no markup character, no dot inside a word (a link's host name), and
+   * not a number alone at the start of a line (an ordered list's "1."). Anything else
+   * draws the open part as usual.
+   */
+  appendPlain(text) {
+    const end = this.end;
+    this.end = null;
+    const shown = this.source;
+    if (!end || text.length <= shown.length || !continues(text, shown, shown.length)) return false;
+    const added = text.slice(shown.length);
+    const line = text.lastIndexOf("\n") + 1;
+    const word = Math.max(line, text.lastIndexOf(" ", shown.length - 1) + 1);
+    const words = text.slice(word);
+    if (!PLAIN.test(added) || !PLAIN.test(words) || /\.[^ ]/.test(words)) return false;
+    if (/^ *\d*$/.test(shown.slice(line))) return false;
+    // Markdown drops the spaces that end a paragraph: they show once words follow.
+    const visible = " ".repeat(end.spaces) + added;
+    const kept = visible.replace(/ +$/, "");
+    if (kept) end.node.appendData(kept);
+    this.end = { node: end.node, spaces: visible.length - kept.length };
+    this.source = text;
+    return true;
+  }
+
+  /**
+   * After the open part was drawn: if it ends in a paragraph (list item, heading) whose
+   * last node is text showing the end of the text's last line, remember that node.
+   */
+  findEnd(text) {
+    const line = text.slice(text.lastIndexOf("\n") + 1);
+    const content = line.replace(/ +$/, "");
+    let node = this.tail.findLast((n) => n.nodeType === 1);
+    if (!node || !content.trim()) return;
+    while (node?.nodeType === 1) {
+      let child = node.lastChild;
+      while (child?.nodeType === 3 && /^\n*$/.test(child.data)) child = child.previousSibling;
+      node = child;
+    }
+    if (node?.nodeType !== 3 || node !== node.parentNode.lastChild) return;
+    if (!TEXT_PARENTS.has(node.parentNode.nodeName)) return;
+    const last = node.data.slice(node.data.lastIndexOf("\n") + 1);
+    if (last && content.endsWith(last)) this.end = { node, spaces: line.length - content.length };
   }
 
   /** Show `text` whole, as a fresh render (a finished reply seen for the first time). */
@@ -79,22 +134,88 @@ export class StreamingMarkdown {
   }
 
   /**
-   * `verify` in three steps (render, sanitise, compare), for a caller that runs each in a
-   * task of its own: for a long reply each step is a long piece of work.
+   * `verify` in steps, for a caller that runs each in a task of its own (a long reply's
+   * whole render takes long): the text is parsed in one step, then rendered, sanitised
+   * and compared with what is shown a few blocks at a time (a list item at a time inside
+   * a list), each step within about STEP_MS. If anything differs, the last step draws
+   * the whole text afresh.
    * @returns {Generator<void, boolean>}
    */
   *verifySteps() {
     const source = this.source;
-    const html = source ? this.markdown.md.render(source) : "";
+    const { md, fragment } = this.markdown;
+    const env = {};
+    const tokens = source ? md.parse(source, env) : [];
     yield;
-    const fresh = html ? this.markdown.sanitize(html) : "";
+    if (this.source !== source) return false;
+    const render = (slice) => md.renderer.render(slice, md.options, env);
+    /** The next node shown to compare (in the reply, or in one of its lists). */
+    let next = this.el.firstChild;
+    let same = true;
+    /** Rendered, not yet sanitised and compared. */
+    let html = "";
+    const compareNodes = (nodes) => {
+      for (const node of nodes) {
+        if (!next?.isEqualNode(node)) return void (same = false);
+        next = next.nextSibling;
+      }
+    };
+    const compare = () => {
+      if (same && html) compareNodes([...fragment(html).childNodes]);
+      html = "";
+    };
+    let started = performance.now();
+    const tired = () => performance.now() - started > STEP_MS;
+    for (const [start, end] of topLevelBlocks(tokens)) {
+      if (!isList(tokens[start].type)) {
+        html += render(tokens.slice(start, end));
+      } else {
+        // A list is compared item by item (a long reply is often one long list): its
+        // element with its first item first, then its other items.
+        compare();
+        const list = next;
+        const items = [...listItems(tokens, start, end)];
+        const [first = start + 1, second = end - 1] = items[0] ?? [];
+        const head = [tokens[start], ...tokens.slice(first, second), tokens[end - 1]];
+        const [shell, ...after] = fragment(render(head)).childNodes;
+        if (!same || !list?.cloneNode(false).isEqualNode(shell?.cloneNode(false))) {
+          same = false;
+          break;
+        }
+        next = list.firstChild;
+        compareNodes([...shell.childNodes]);
+        for (const [from, to] of items.slice(1)) {
+          html += render(tokens.slice(from, to));
+          if (html.length > CHUNK_CHARS || tired()) compare();
+          if (!same) break;
+          if (tired()) {
+            yield;
+            if (this.source !== source) return false;
+            started = performance.now();
+          }
+        }
+        compare();
+        if (next) same = false; // more items shown than rendered
+        next = list.nextSibling;
+        compareNodes(after);
+      }
+      if (html.length > CHUNK_CHARS || tired()) compare();
+      if (!same) break;
+      if (tired()) {
+        yield;
+        if (this.source !== source) return false;
+        started = performance.now();
+      }
+    }
+    compare();
+    if (same && !next) return false;
     yield;
-    if (this.source !== source || this.el.innerHTML === fresh) return false;
+    if (this.source !== source) return false;
     const whole = this.whole;
     this.reset();
     this.whole = whole;
     this.source = source;
-    this.el.innerHTML = fresh;
+    this.el.innerHTML = source ? this.markdown.sanitize(render(tokens)) : "";
     this.frozen = source.length;
     return true;
   }
@@ -208,6 +329,60 @@ export class StreamingMarkdown {
     const index = tokens.findIndex((token) => token.level === 0 && isList(token.type));
     if (index !== -1 && loose !== null) setListLooseness(tokens, index, loose);
     return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
+  }
+}
+
+/** Characters that, added to a paragraph's last words, Markdown reads as plain text. */
+const PLAIN = /^[\p{L}\p{N} ,.'"?!]*$/u;
+/** Elements whose text `appendPlain` may add to. */
+const TEXT_PARENTS = new Set(["P", "LI", "H1", "H2", "H3", "H4", "H5", "H6"]);
+
+/** How much of each end of the text already drawn `continues` compares. */
+const ENDS = 256;
+
+/**
+ * Whether `text` goes on from the first `kept` characters of `shown`. A reply only ever
+ * grows, or starts again from nothing (a replayed stream): comparing both ends of the
+ * part kept tells the two apart without going through a long reply in every frame (the
+ * final check compares everything once).
+ */
+function continues(text, shown, kept) {
+  if (text.length < kept) return false;
+  if (kept <= 2 * ENDS) return text.startsWith(shown.slice(0, kept));
+  return (
+    text.startsWith(shown.slice(0, ENDS)) &&
+    text.slice(kept - ENDS, kept) === shown.slice(kept - ENDS, kept)
+  );
+}
+
+/** How long one step of the final check may take, about. */
+const STEP_MS = 8;
+/** The check sanitises and compares this much HTML at once, at most (about). */
+const CHUNK_CHARS = 16_000;
+
+/** The [start, end) token ranges of the top-level blocks of a parse. */
+function* topLevelBlocks(tokens) {
+  for (let i = 0; i < tokens.length;) {
+    let end = i + 1;
+    if (tokens[i].nesting === 1) {
+      while (end < tokens.length && !(tokens[end].level === 0 && tokens[end].nesting === -1))
+        end += 1;
+      end += 1;
+    }
+    yield [i, Math.min(end, tokens.length)];
+    i = end;
+  }
+}
+
+/** The [start, end) token ranges of the items of the list at tokens[start, end). */
+function* listItems(tokens, start, end) {
+  const level = tokens[start].level + 1;
+  for (let i = start + 1; i < end - 1;) {
+    let close = i + 1;
+    while (close < end - 1 && !(tokens[close].level === level && tokens[close].nesting === -1))
+      close += 1;
+    yield [i, close + 1];
+    i = close + 1;
   }
 }
 

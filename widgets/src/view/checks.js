@@ -1,7 +1,7 @@
 // Final checks of streamed replies: each compares what is shown with a fresh render of the
-// reply's final text (and redraws if they differ). A check costs a full render, so each
-// of its steps (render, sanitise, compare) runs in an idle task of its own, never in a
-// frame and never several in one task.
+// reply's final text (and redraws if they differ). A check costs a full render, so it goes
+// in steps of a few milliseconds (StreamingMarkdown.verifySteps), each in an idle task of
+// its own, never in a frame and never several in one task.
 
 /** Run within this long even if the page is never idle. */
 const TIMEOUT_MS = 1000;

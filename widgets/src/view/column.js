@@ -6,7 +6,7 @@
 import { label, t } from "../i18n.js";
 import { isTerminal } from "../protocol.js";
 import { createComposer } from "./composer.js";
-import { h } from "./dom.js";
+import { h, setHidden, setText } from "./dom.js";
 import { ExchangeView } from "./exchange.js";
 import { ScrollFollow } from "./follow.js";
 import { formatCost, formatMs, formatRate, formatTokens, paramChips } from "./format.js";
@@ -110,6 +110,8 @@ export class ColumnView {
     this.parking = watchParking(this.body);
     /** Whether the column is on screen (the board skips drawing it otherwise). */
     this.visible = true;
+    /** When the board last drew a streaming reply of it (that frame's time). */
+    this.drawnAt = -Infinity;
 
     this.retry = h(
       "button",
@@ -257,7 +259,7 @@ export class ColumnView {
       this.status.textContent = label("status", status);
       this.el.dataset.status = status;
     }
-    this.stop.hidden = !busy;
+    setHidden(this.stop, !busy);
     const metrics = {
       ttft: latest?.ttft_ms != null ? t("metric.ttft", { value: formatMs(latest.ttft_ms) }) : "",
       latency:
@@ -269,8 +271,8 @@ export class ColumnView {
       cost: latest ? formatCost(latest.cost, this.window.currency) : "",
     };
     for (const [name, text] of Object.entries(metrics)) {
-      if (this.metrics[name].textContent !== text) this.metrics[name].textContent = text;
-      this.metrics[name].hidden = !text;
+      setText(this.metrics[name], text);
+      setHidden(this.metrics[name], !text);
     }
     this.placeActions(latest, busy);
     if (!this.store.hasHistory()) {
@@ -287,6 +289,6 @@ export class ColumnView {
     const row = latest && this.exchanges.has(latest.turn_id) && this.rows.get(latest.turn_id);
     const shown = Boolean(row) && isTerminal(latest.status) && !busy;
     if (shown && this.actions.parentNode !== row.content) row.content.append(this.actions);
-    this.actions.hidden = !shown;
+    setHidden(this.actions, !shown);
   }
 }

@@ -22,3 +22,17 @@ export function h(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+/**
+ * Show or hide an element, writing only a change. Writing an attribute its own value
+ * still counts as a change for the browser (mutation records, style checks): the board
+ * sets these in every frame it draws.
+ */
+export function setHidden(node, hidden) {
+  if (node.hidden !== hidden) node.hidden = hidden;
+}
+
+/** Set an element's text, writing only a change (see setHidden). */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}

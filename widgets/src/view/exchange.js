@@ -11,7 +11,7 @@ import { t } from "../i18n.js";
 import { copyFromButton } from "../render/copy.js";
 import { pageMarkdown, renderMarkdown } from "../render/markdown.js";
 import { StreamingMarkdown } from "../render/streaming.js";
-import { h } from "./dom.js";
+import { h, setHidden } from "./dom.js";
 import { PromptView } from "./prompt.js";
 
 export class ExchangeView {
@@ -66,7 +66,7 @@ export class ExchangeView {
   render(exchange) {
     const ended = isTerminal(exchange.status);
     this.ended = ended;
-    this.el.dataset.status = exchange.status;
+    if (this.el.dataset.status !== exchange.status) this.el.dataset.status = exchange.status;
     this.el.classList.toggle("is-streaming", exchange.status === "streaming");
     if (exchange.prompt !== this.shownPrompt) {
       this.prompt.show(exchange.prompt);
@@ -82,8 +82,8 @@ export class ExchangeView {
       check = true;
       this.streamed = false;
     }
-    this.reply.hidden = !exchange.reply && ended;
-    this.actions.hidden = !exchange.reply;
+    setHidden(this.reply, !exchange.reply && ended);
+    setHidden(this.actions, !exchange.reply);
     // A reply the user stopped is no failure: a plain note, not the error's code.
     const stopped = exchange.status === "cancelled" || exchange.error?.code === "CANCELLED";
     const error = stopped
