@@ -10,7 +10,10 @@ from .frames import Column, Schema
 
 STATUSES = ("queued", "streaming", "succeeded", "failed", "cancelled")
 MODES = ("broadcast", "single")
-# Where a result came from (DESIGN §11).
+# Where a result came from (DESIGN §11): the server's list (server_ext/store/tables.py
+# SOURCES), repeated because the kernel must not import the server (nor the server the
+# kernel, whose package pulls in the widgets); tests/chatmore_kernel/test_frames.py
+# keeps the two equal.
 SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 MODELS: Schema = (
@@ -86,6 +89,7 @@ TURNS: Schema = (
     Column("conversation_id", "id"),
     Column("prompt", "str"),
     Column("mode", "cat", MODES),
+    Column("source", "cat", SOURCES),
     Column("windows", "int"),
     Column("succeeded", "int"),
     Column("failed", "int"),

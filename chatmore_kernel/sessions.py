@@ -304,7 +304,8 @@ class Session:
         since: TimeLike = None,
         until: TimeLike = None,
     ) -> pd.DataFrame:
-        """One row per turn: its prompt, how many windows it went to and how they ended."""
+        """One row per turn: its prompt, mode and source, how many windows it went to and
+        how they ended."""
         params = self._result_params(conversation, model, since, until)
         return turns_frame(results_frame(self._api, params, text=True))
 

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 import chatmore_kernel as cm
+from chatmore_kernel import schemas
+from server_ext.store import tables
 from tests.chatmore_kernel.conftest import Accounts, DemoModels
 
 UTC_MS = pd.DatetimeTZDtype("ms", "UTC")
@@ -51,6 +53,7 @@ TURNS = {
     "conversation_id": "int64",
     "prompt": STRING,
     "mode": "category",
+    "source": "category",
     "windows": "Int64",
     "succeeded": "Int64",
     "failed": "Int64",
@@ -94,6 +97,12 @@ def assert_schema(df: pd.DataFrame, expected: dict) -> None:
             assert isinstance(df[name].dtype, pd.CategoricalDtype), name
         else:
             assert df[name].dtype == pd.api.types.pandas_dtype(dtype), name
+
+
+def test_the_frames_know_every_source_of_the_server() -> None:
+    """The kernel repeats the server's sources (it cannot import the server): one missing
+    here would read as null in every frame."""
+    assert schemas.SOURCES == tables.SOURCES
 
 
 def test_empty_frames_have_every_column(accounts: Accounts) -> None:
