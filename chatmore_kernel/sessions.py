@@ -472,7 +472,8 @@ class Session:
     ) -> pd.DataFrame:
         """Send ``prompt`` to ``models`` (names, ids, or window dicts as for
         :meth:`board`) in a new conversation, wait for every reply (at most ``timeout``
-        seconds; then the turn is cancelled) and return that turn's results rows."""
+        seconds; then the turn is cancelled) and return that turn's results rows. They
+        are stored with source ``"ask"`` (a board's with ``"board"``)."""
         return _ask(self._api, prompt, models, params, system_prompt, timeout)
 
     def board(

@@ -133,7 +133,7 @@ def test_frames_with_rows(accounts: Accounts, demo_models: DemoModels) -> None:
     assert_schema(results, RESULTS)
     assert len(results) == 3
     assert set(results["status"]) == {"succeeded", "failed"}
-    assert set(results["source"]) == {"board"}
+    assert set(results["source"]) == {"ask"}
     ok = results[results["status"] == "succeeded"]
     assert ok["latency_ms"].notna().all() and ok["ttft_ms"].notna().all()
     assert (ok["finished_at"] >= ok["created_at"]).all()
@@ -217,9 +217,9 @@ def test_stats_frame(accounts: Accounts, demo_models: DemoModels) -> None:
     assert forbidden.value.code == "FORBIDDEN"
     by_source = user.stats(by="source")
     assert list(by_source.columns[:3]) == ["model_id", "model_name", "source"]
-    assert set(by_source["source"]) == {"board"} and "day" not in by_source.columns
+    assert set(by_source["source"]) == {"ask"} and "day" not in by_source.columns
     assert isinstance(by_source["source"].dtype, pd.CategoricalDtype)
     both = user.stats(by="day,source")
     assert list(both.columns[:4]) == ["model_id", "model_name", "day", "source"]
-    assert user.stats(source="gateway").empty
-    assert user.stats(source="board")["calls"].sum() == 2
+    assert user.stats(source="gateway").empty and user.stats(source="board").empty
+    assert user.stats(source="ask")["calls"].sum() == 2

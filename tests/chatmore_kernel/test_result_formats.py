@@ -59,7 +59,7 @@ def test_arrow_and_json_give_equal_frames(
     df = user.results()
     assert len(df) == 6
     assert df.loc[df["result_id"] == gateway_id, "source"].tolist() == ["gateway"]
-    assert set(df["source"]) == {"board", "gateway"}
+    assert set(df["source"]) == {"ask", "gateway"}
     assert df["prompt"].iloc[0] == AWKWARD
     failed = df[df["status"] == "failed"]
     assert len(failed) == 1 and failed["ttft_ms"].isna().all()
