@@ -223,6 +223,7 @@ def turns_frame(results: pd.DataFrame) -> pd.DataFrame:
     turns = pd.DataFrame(
         {
             "conversation_id": by_turn["conversation_id"].first(),
+            "replaces_turn_id": by_turn["replaces_turn_id"].first(),
             "prompt": by_turn["prompt"].first(),
             "mode": by_turn["mode"].first(),
             # every result of a turn has the turn's source (the server writes them so)

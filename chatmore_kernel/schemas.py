@@ -52,6 +52,8 @@ RESULTS: Schema = (
     Column("conversation_id", "id"),
     Column("conversation", "str"),
     Column("turn_id", "id"),
+    # the turn a retry or an edited prompt replaced; null for any other turn
+    Column("replaces_turn_id", "int"),
     Column("window_id", "id"),
     Column("window", "str"),
     Column("model_id", "id"),
@@ -87,6 +89,7 @@ RESULTS_NO_TEXT: Schema = tuple(c for c in RESULTS if c.name not in TEXT_COLUMNS
 TURNS: Schema = (
     Column("turn_id", "id"),
     Column("conversation_id", "id"),
+    Column("replaces_turn_id", "int"),
     Column("prompt", "str"),
     Column("mode", "cat", MODES),
     Column("source", "cat", SOURCES),

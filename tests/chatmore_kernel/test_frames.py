@@ -19,6 +19,7 @@ RESULTS = {
     "conversation_id": "int64",
     "conversation": STRING,
     "turn_id": "int64",
+    "replaces_turn_id": "Int64",
     "window_id": "int64",
     "window": STRING,
     "model_id": "int64",
@@ -51,6 +52,7 @@ TEXT = ("conversation", "prompt", "reply", "error_message")
 TURNS = {
     "turn_id": "int64",
     "conversation_id": "int64",
+    "replaces_turn_id": "Int64",
     "prompt": STRING,
     "mode": "category",
     "source": "category",
