@@ -223,8 +223,11 @@ def turns_frame(results: pd.DataFrame) -> pd.DataFrame:
     turns = pd.DataFrame(
         {
             "conversation_id": by_turn["conversation_id"].first(),
+            "replaces_turn_id": by_turn["replaces_turn_id"].first(),
             "prompt": by_turn["prompt"].first(),
             "mode": by_turn["mode"].first(),
+            # every result of a turn has the turn's source (the server writes them so)
+            "source": by_turn["source"].first(),
             "windows": by_turn.size(),
             **{
                 name: (status == name).groupby(results["turn_id"]).sum()

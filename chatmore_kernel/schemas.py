@@ -10,7 +10,10 @@ from .frames import Column, Schema
 
 STATUSES = ("queued", "streaming", "succeeded", "failed", "cancelled")
 MODES = ("broadcast", "single")
-# Where a result came from (DESIGN §11).
+# Where a result came from (DESIGN §11): the server's list (server_ext/store/tables.py
+# SOURCES), repeated because the kernel must not import the server (nor the server the
+# kernel, whose package pulls in the widgets); tests/chatmore_kernel/test_frames.py
+# keeps the two equal.
 SOURCES = ("board", "ask", "gateway", "experiment", "judge")
 
 MODELS: Schema = (
@@ -49,6 +52,8 @@ RESULTS: Schema = (
     Column("conversation_id", "id"),
     Column("conversation", "str"),
     Column("turn_id", "id"),
+    # the turn a retry or an edited prompt replaced; null for any other turn
+    Column("replaces_turn_id", "int"),
     Column("window_id", "id"),
     Column("window", "str"),
     Column("model_id", "id"),
@@ -84,8 +89,10 @@ RESULTS_NO_TEXT: Schema = tuple(c for c in RESULTS if c.name not in TEXT_COLUMNS
 TURNS: Schema = (
     Column("turn_id", "id"),
     Column("conversation_id", "id"),
+    Column("replaces_turn_id", "int"),
     Column("prompt", "str"),
     Column("mode", "cat", MODES),
+    Column("source", "cat", SOURCES),
     Column("windows", "int"),
     Column("succeeded", "int"),
     Column("failed", "int"),

@@ -287,7 +287,8 @@ class Session:
         scores: bool = False,
     ) -> pd.DataFrame:
         """One row per turn × window: the model, its params, the prompt and reply (unless
-        ``text=False``), status, source, tokens, TTFT, latency and times. ``since`` is
+        ``text=False``), status, source, the turn a retry or an edited prompt replaced,
+        tokens, TTFT, latency and times. ``since`` is
         inclusive, ``until`` exclusive; ``everyone=True`` (admins) reads every user's;
         ``scores=True`` adds a ``score_<scorer>`` column per scorer."""
         params = self._result_params(conversation, model, since, until, everyone)
@@ -304,7 +305,8 @@ class Session:
         since: TimeLike = None,
         until: TimeLike = None,
     ) -> pd.DataFrame:
-        """One row per turn: its prompt, how many windows it went to and how they ended."""
+        """One row per turn: its prompt, mode and source, the turn it replaced (a retry or
+        an edited prompt; else null), how many windows it went to and how they ended."""
         params = self._result_params(conversation, model, since, until)
         return turns_frame(results_frame(self._api, params, text=True))
 
@@ -471,7 +473,8 @@ class Session:
     ) -> pd.DataFrame:
         """Send ``prompt`` to ``models`` (names, ids, or window dicts as for
         :meth:`board`) in a new conversation, wait for every reply (at most ``timeout``
-        seconds; then the turn is cancelled) and return that turn's results rows."""
+        seconds; then the turn is cancelled) and return that turn's results rows. They
+        are stored with source ``"ask"`` (a board's with ``"board"``)."""
         return _ask(self._api, prompt, models, params, system_prompt, timeout)
 
     def board(

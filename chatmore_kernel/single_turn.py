@@ -67,8 +67,9 @@ def ask(
     )
     deadline = time.monotonic() + timeout
     # One request starts the turn and streams it; should that connection break, the
-    # stream is resumed after the last event seen.
-    turn = TurnStream(api, conversation["id"], {"content": prompt}, deadline)
+    # stream is resumed after the last event seen. Its results are stored as "ask", told
+    # apart from a board's (DESIGN §11).
+    turn = TurnStream(api, conversation["id"], {"content": prompt, "source": "ask"}, deadline)
     try:
         try:
             done = any(event["event"] == "done" for event in turn.events())

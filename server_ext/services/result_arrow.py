@@ -6,14 +6,16 @@ flat table, already joined, in Arrow's IPC stream format: a schema, then one rec
 batch. Columns, in the order of the notebook's DataFrame (``chatmore_kernel/schemas.py``,
 without ``tokens_per_second``, which the client derives)::
 
-    result_id, conversation_id, [conversation], turn_id, window_id, window, model_id,
-    model, params, mode, source, [prompt], [reply], status, error_code, [error_message],
-    finish_reason, prompt_tokens, completion_tokens, total_tokens, ttft_ms, latency_ms,
-    decode_ms, cost, currency, experiment_id, created_at, started_at, finished_at, user_id
+    result_id, conversation_id, [conversation], turn_id, replaces_turn_id, window_id,
+    window, model_id, model, params, mode, source, [prompt], [reply], status, error_code,
+    [error_message], finish_reason, prompt_tokens, completion_tokens, total_tokens,
+    ttft_ms, latency_ms, decode_ms, cost, currency, experiment_id, created_at,
+    started_at, finished_at, user_id
 
-(bracketed: only with text). Ids are int64 and never null; counts and milliseconds
-nullable int64; ``cost`` float64 (null without prices) in its model's ``currency``; times
-``timestamp[us, UTC]``; ``params`` the window's params merged over
+(bracketed: only with text). Ids are int64, never null but for ``experiment_id`` and
+``replaces_turn_id`` (the turn a retry or an edited prompt replaced); counts and
+milliseconds nullable int64; ``cost`` float64 (null without prices) in its model's
+``currency``; times ``timestamp[us, UTC]``; ``params`` the window's params merged over
 its model's defaults, as JSON text; every other column a string. What many rows repeat
 (conversation, window, model, params, mode, source, prompt, status, error_code,
 finish_reason) is dictionary-encoded: the dictionaries of the columns that come from a
@@ -60,10 +62,11 @@ _TYPES = {
 _TIME_COLUMNS = ("created_at", "started_at", "finished_at")
 _CODED_COLUMNS = ("status", "error_code", "finish_reason", "source")
 _NO_TEXT = (
-    "result_id", "conversation_id", "turn_id", "window_id", "window", "model_id", "model",
-    "params", "mode", "source", "status", "error_code", "finish_reason", "prompt_tokens",
-    "completion_tokens", "total_tokens", "ttft_ms", "latency_ms", "decode_ms", "cost",
-    "currency", "experiment_id", "created_at", "started_at", "finished_at", "user_id",
+    "result_id", "conversation_id", "turn_id", "replaces_turn_id", "window_id", "window",
+    "model_id", "model", "params", "mode", "source", "status", "error_code", "finish_reason",
+    "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "latency_ms",
+    "decode_ms", "cost", "currency", "experiment_id", "created_at", "started_at",
+    "finished_at", "user_id",
 )  # fmt: skip
 _TEXT = ("conversation", "prompt", "reply", "error_message")
 
@@ -138,8 +141,13 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
 
     of_turn = _looked_up(found["turn_id"], [t[0] for t in turn_rows])
     of_window = _looked_up(found["window_id"], [w[0] for w in window_rows])
+    turn = {
+        name: [t[i] for t in turn_rows]
+        for i, name in enumerate(result_store.turn_column_names(with_text))
+    }
     out: dict[str, pa.Array] = {
-        "conversation_id": pa.array([t[1] for t in turn_rows], pa.int64()).take(of_turn),
+        "conversation_id": pa.array(turn["conversation_id"], pa.int64()).take(of_turn),
+        "replaces_turn_id": pa.array(turn["replaces_turn_id"], pa.int64()).take(of_turn),
         # an unnamed window is called after its model
         "window": _coded(of_window, [w[1] or w[2] for w in window_rows]),
         "model": _coded(of_model, [m[1] for m in model_rows]),
@@ -148,7 +156,7 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
         .take(of_model)
         .dictionary_encode(),
         "params": _coded(of_window, _params(window_rows)),
-        "mode": _coded(of_turn, [t[2] for t in turn_rows]),
+        "mode": _coded(of_turn, turn["mode"]),
     }
     if with_text:
         titles = result_store.conversation_titles(
@@ -157,7 +165,7 @@ def page_table(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
         out["conversation"] = _coded(
             _looked_up(out["conversation_id"], [c[0] for c in titles]), [c[1] for c in titles]
         )
-        out["prompt"] = _coded(of_turn, [t[3] for t in turn_rows])
+        out["prompt"] = _coded(of_turn, turn["prompt"])
     for name in _CODED_COLUMNS:
         found[name] = found[name].dictionary_encode()
     for name in _TIME_COLUMNS:

@@ -4,7 +4,8 @@ A page is columnar and normalised, so that a million rows travel and decode fast
 
     {"results": {"result_id": [...], "turn_id": [...], "window_id": [...], "model_id": [...],
                  "status": [...], ..., "created_at": ["2026-01-02 03:04:05.678901", ...]},
-     "turns": {"turn_id": [...], "conversation_id": [...], "mode": [...], "prompt": [...]},
+     "turns": {"turn_id": [...], "conversation_id": [...], "mode": [...],
+               "replaces_turn_id": [...], "prompt": [...]},
      "windows": {"window_id": [...], "window": [...], "params": [...]},
      "models": {"model_id": [...], "model": [...], "currency": [...]},
      "conversations": {"conversation_id": [...], "conversation": [...]},
@@ -13,7 +14,8 @@ A page is columnar and normalised, so that a million rows travel and decode fast
 ``results`` has one entry per row; the other tables describe, once each, the turns,
 windows, models and conversations those rows point to (a window's ``params`` are its
 overrides over its model's defaults; a result's ``cost`` is in its model's
-``currency``). Times are UTC, written as the database keeps them
+``currency``; a turn's ``replaces_turn_id`` is the turn a retry or an edited prompt
+replaced, null for any other). Times are UTC, written as the database keeps them
 (``YYYY-MM-DD HH:MM:SS.ffffff``, which numpy and pandas read in bulk). Without
 text (``text=false``) there is no prompt, reply, error message or conversation title.
 Pages come in result-id order; ``after_id`` is the previous page's ``next_after_id``.
@@ -40,7 +42,7 @@ def _read_page(conn: Any, which: result_store.ResultFilter, limit: int, with_tex
     results = columns(names, rows)
     span = (which.user_id, which.after_id, rows[-1][0] if rows else which.after_id)
     turn_rows = result_store.turn_details(conn, span, with_text=with_text)
-    turn_names = ["turn_id", "conversation_id", "mode"] + (["prompt"] if with_text else [])
+    turn_names = result_store.turn_column_names(with_text)
     window_rows = result_store.window_details(conn, span)
     page: dict[str, Any] = {
         "results": results,

@@ -68,6 +68,26 @@ TEXT_ROW_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
     ("error_message", turn_results.c.error_message),
     ("reply", messages.c.content),
 )
+# What a page's rows take from their turns, read once per turn, in this order (the id
+# first: the rows are matched to their turn by it): the JSON page's "turns" table and
+# the Arrow page's turn columns. ``replaces_turn_id`` is the turn a retry or an edited
+# prompt replaced, null for any other.
+TURN_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (
+    ("turn_id", turns.c.id),
+    ("conversation_id", turns.c.conversation_id),
+    ("mode", turns.c.mode),
+    ("replaces_turn_id", turns.c.replaces_turn_id),
+)
+TEXT_TURN_COLUMNS: tuple[tuple[str, ColumnElement[Any]], ...] = (("prompt", turns.c.input_text),)
+
+
+def turn_column_names(with_text: bool) -> list[str]:
+    """The names of the values :func:`turn_details` and :func:`turns_between` read."""
+    return [name for name, _ in TURN_COLUMNS + (TEXT_TURN_COLUMNS if with_text else ())]
+
+
+def _turn_columns(with_text: bool) -> list[ColumnElement[Any]]:
+    return [column for _, column in TURN_COLUMNS + (TEXT_TURN_COLUMNS if with_text else ())]
 
 
 @dataclass(frozen=True)
@@ -145,13 +165,10 @@ def turn_details(
     *,
     with_text: bool,
 ) -> list[tuple[Any, ...]]:
-    """(turn_id, conversation_id, mode[, prompt]) of the turns of a page's results
-    (``span``: the page's user, after_id and last result id)."""
-    columns = [turns.c.id, turns.c.conversation_id, turns.c.mode]
-    if with_text:
-        columns.append(turns.c.input_text)
+    """The :func:`turn_column_names` of the turns of a page's results (``span``: the
+    page's user, after_id and last result id)."""
     pointed = _pointed_to(turn_results.c.turn_id, *span)
-    return conn.execute(select(*columns).where(turns.c.id.in_(pointed))).all()
+    return conn.execute(select(*_turn_columns(with_text)).where(turns.c.id.in_(pointed))).all()
 
 
 def window_details(conn: Connection, span: tuple[int | None, int, int]) -> list[tuple[Any, ...]]:
@@ -210,13 +227,10 @@ def result_tuples(
 def turns_between(
     conn: Connection, lo: int, hi: int, user_id: int | None, *, with_text: bool
 ) -> list[Any]:
-    """(turn_id, conversation_id, mode[, prompt]) of the user's turns with ids in [lo, hi]:
-    a page's turns are a narrow id range (a primary-key range scan; an IN list of tens of
+    """The :func:`turn_column_names` of the user's turns with ids in [lo, hi]: a page's
+    turns are a narrow id range (a primary-key range scan; an IN list of tens of
     thousands of ids costs more to bind than to read)."""
-    columns = [turns.c.id, turns.c.conversation_id, turns.c.mode]
-    if with_text:
-        columns.append(turns.c.input_text)
-    query = select(*columns).where(turns.c.id.between(lo, hi))
+    query = select(*_turn_columns(with_text)).where(turns.c.id.between(lo, hi))
     if user_id is not None:
         query = query.where(turns.c.user_id == user_id)
     return plain_rows(conn, query)

@@ -23,8 +23,37 @@ def test_ask_returns_the_turns_rows(accounts: Accounts, demo_models: DemoModels)
     assert rows["turn_id"].nunique() == 1 and rows["prompt"].eq("Explain SQL joins").all()
     assert rows["reply"].str.len().gt(20).all()
     assert [p["temperature"] for p in rows["params"]] == [0.2] * 3
+    assert rows["source"].tolist() == ["ask"] * 3  # told apart from a board's (DESIGN §11)
     conversation = accounts.user.conversations().iloc[0]
     assert conversation["title"] == "Explain SQL joins"
+
+
+def test_asked_turns_are_told_apart_from_a_boards(
+    accounts: Accounts, demo_models: DemoModels
+) -> None:
+    """DESIGN §11: cm.ask's results are stored with source "ask", a board's with "board";
+    the results, the turns and the usage by source read them so."""
+    user = accounts.user
+    swift, scholar = demo_models.swift, demo_models.scholar
+    asked = user.ask("Asked without a widget", [swift, scholar])
+    board = user.board([swift])
+    board.send("Sent on a board")
+    assert board.wait(timeout=60)
+    board.close()
+
+    results = user.results()
+    of_turn = results.groupby("turn_id", observed=True)["source"].agg(lambda s: sorted(s))
+    assert of_turn[int(asked["turn_id"].iloc[0])] == ["ask", "ask"]
+    assert of_turn[board.last_turn_id] == ["board"]
+    turns = user.turns()
+    assert dict(zip(turns["prompt"], turns["source"], strict=True)) == {
+        "Asked without a widget": "ask",
+        "Sent on a board": "board",
+    }
+    usage = user.stats(by="source")
+    calls = zip(usage["model_name"], usage["source"], usage["calls"], strict=True)
+    assert sorted(calls) == sorted([(swift, "ask", 1), (scholar, "ask", 1), (swift, "board", 1)])
+    assert user.stats(source="ask")["calls"].sum() == 2
 
 
 def test_ask_with_windows_of_one_model(accounts: Accounts, demo_models: DemoModels) -> None:

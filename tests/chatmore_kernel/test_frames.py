@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 import chatmore_kernel as cm
+from chatmore_kernel import schemas
+from server_ext.store import tables
 from tests.chatmore_kernel.conftest import Accounts, DemoModels
 
 UTC_MS = pd.DatetimeTZDtype("ms", "UTC")
@@ -17,6 +19,7 @@ RESULTS = {
     "conversation_id": "int64",
     "conversation": STRING,
     "turn_id": "int64",
+    "replaces_turn_id": "Int64",
     "window_id": "int64",
     "window": STRING,
     "model_id": "int64",
@@ -49,8 +52,10 @@ TEXT = ("conversation", "prompt", "reply", "error_message")
 TURNS = {
     "turn_id": "int64",
     "conversation_id": "int64",
+    "replaces_turn_id": "Int64",
     "prompt": STRING,
     "mode": "category",
+    "source": "category",
     "windows": "Int64",
     "succeeded": "Int64",
     "failed": "Int64",
@@ -96,6 +101,12 @@ def assert_schema(df: pd.DataFrame, expected: dict) -> None:
             assert df[name].dtype == pd.api.types.pandas_dtype(dtype), name
 
 
+def test_the_frames_know_every_source_of_the_server() -> None:
+    """The kernel repeats the server's sources (it cannot import the server): one missing
+    here would read as null in every frame."""
+    assert schemas.SOURCES == tables.SOURCES
+
+
 def test_empty_frames_have_every_column(accounts: Accounts) -> None:
     user = accounts.user  # a new account: no conversations, no results
     assert_schema(user.results(), RESULTS)
@@ -124,7 +135,7 @@ def test_frames_with_rows(accounts: Accounts, demo_models: DemoModels) -> None:
     assert_schema(results, RESULTS)
     assert len(results) == 3
     assert set(results["status"]) == {"succeeded", "failed"}
-    assert set(results["source"]) == {"board"}
+    assert set(results["source"]) == {"ask"}
     ok = results[results["status"] == "succeeded"]
     assert ok["latency_ms"].notna().all() and ok["ttft_ms"].notna().all()
     assert (ok["finished_at"] >= ok["created_at"]).all()
@@ -208,9 +219,9 @@ def test_stats_frame(accounts: Accounts, demo_models: DemoModels) -> None:
     assert forbidden.value.code == "FORBIDDEN"
     by_source = user.stats(by="source")
     assert list(by_source.columns[:3]) == ["model_id", "model_name", "source"]
-    assert set(by_source["source"]) == {"board"} and "day" not in by_source.columns
+    assert set(by_source["source"]) == {"ask"} and "day" not in by_source.columns
     assert isinstance(by_source["source"].dtype, pd.CategoricalDtype)
     both = user.stats(by="day,source")
     assert list(both.columns[:4]) == ["model_id", "model_name", "day", "source"]
-    assert user.stats(source="gateway").empty
-    assert user.stats(source="board")["calls"].sum() == 2
+    assert user.stats(source="gateway").empty and user.stats(source="board").empty
+    assert user.stats(source="ask")["calls"].sum() == 2

@@ -144,8 +144,11 @@ def test_filters_and_groups_by_params(accounts: Accounts, demo_models: DemoModel
     assert by_params["votes"].tolist() == [2, 2] and by_params["calls"].tolist() == [2, 2]
     assert by_params["params"].iloc[0]["temperature"] == 0.1
 
-    assert (user.results(text=False)["source"] == "board").all()
-    assert len(user.leaderboard(source="board")) == 3
+    # Every turn here came from cm.ask: one source, or several, keeps or leaves them all.
+    assert (user.results(text=False)["source"] == "ask").all()
+    assert len(user.leaderboard(source="ask")) == 3
+    assert len(user.leaderboard(source=["board", "ask"])) == 3
+    assert user.leaderboard(source="board").empty
     assert user.leaderboard(source=["experiment", "judge"]).empty
     assert user.leaderboard(until=pd.Timestamp("2000-01-01", tz="UTC")).empty
     # One experiment's cells alone.

@@ -1,5 +1,6 @@
 """``cm.results()`` reads Arrow pages; the JSON pages other clients read give the very
-same DataFrame: nulls, unicode, times, params, categories, the source of each call."""
+same DataFrame: nulls, unicode, times, params, categories, the source of each call, the
+turn a retry replaced."""
 
 from __future__ import annotations
 
@@ -35,7 +36,12 @@ def test_arrow_and_json_give_equal_frames(
     # a window's params over its model's defaults, two conversations.
     first = user.ask(AWKWARD, [demo_models.swift, demo_models.scholar, demo_models.failing])
     user.ask("plain", [demo_models.swift, demo_models.scholar])
-    user.ask("again", [demo_models.scholar])
+    again = user.ask("again", [demo_models.scholar])
+    # Its retry, as a board's Retry sends it: a turn that names the turn it replaced.
+    board = user.board(conversation=int(again["conversation_id"].iloc[0]))
+    board.retry(board.windows[0]["id"])
+    assert board.wait(timeout=60)
+    board.close()
     # A call recorded by the gateway (which writes its source so): stands in for it here.
     db = Database(accounts.server.env["CHATMORE_DB_URL"], threads=1)
     try:
@@ -57,9 +63,12 @@ def test_arrow_and_json_give_equal_frames(
             pd.testing.assert_frame_equal(arrow, json_frame(user, text, min(page_size, 10_000)))
 
     df = user.results()
-    assert len(df) == 6
+    assert len(df) == 7
+    retry = df.iloc[-1]
+    assert retry["replaces_turn_id"] == again["turn_id"].iloc[0] and retry["source"] == "board"
+    assert df["replaces_turn_id"].iloc[:-1].isna().all()
     assert df.loc[df["result_id"] == gateway_id, "source"].tolist() == ["gateway"]
-    assert set(df["source"]) == {"board", "gateway"}
+    assert set(df["source"]) == {"ask", "board", "gateway"}
     assert df["prompt"].iloc[0] == AWKWARD
     failed = df[df["status"] == "failed"]
     assert len(failed) == 1 and failed["ttft_ms"].isna().all()
@@ -67,7 +76,7 @@ def test_arrow_and_json_give_equal_frames(
     assert df["created_at"].dt.tz is not None and df["finished_at"].notna().all()
     assert (df["created_at"] <= df["finished_at"]).all()
     scholar = df[df["model"] == demo_models.scholar]
-    assert scholar["params"].map(lambda p: p.get("temperature")).tolist() == [0.7] * 3
+    assert scholar["params"].map(lambda p: p.get("temperature")).tolist() == [0.7] * 4
 
 
 def test_empty_results_are_equal_too(accounts: Accounts) -> None:

@@ -96,3 +96,31 @@ def test_turns_summarise_their_results(accounts: Accounts, demo_models: DemoMode
     results = user.results()
     assert turn["created_at"] == results["created_at"].min()
     assert turn["finished_at"] == results["finished_at"].max()
+
+
+def test_retries_and_edits_name_the_turn_they_replaced(
+    accounts: Accounts, demo_models: DemoModels
+) -> None:
+    user = accounts.user
+    board = user.board([demo_models.swift, demo_models.failing])
+    ok, broken = (w["id"] for w in board.windows)
+    board.send("Compare SQL and NoSQL")
+    assert board.wait(timeout=60)
+    first = board.last_turn_id
+    retried = board.retry(broken)["turn_id"]  # the failed column, again
+    assert board.wait(timeout=60)
+    edited = board.send("Compare SQL and NoSQL, briefly", [ok], replaces_turn_id=first)
+    assert board.wait(timeout=60)
+    board.close()
+
+    turns = user.turns().set_index("turn_id")
+    assert turns.loc[[retried, edited["turn_id"]], "replaces_turn_id"].tolist() == [first] * 2
+    assert pd.isna(turns.loc[first, "replaces_turn_id"])
+    for text in (True, False):
+        rows = user.results(text=text)
+        replaced = rows.dropna(subset=["replaces_turn_id"])
+        assert replaced[["turn_id", "replaces_turn_id"]].values.tolist() == [
+            [retried, first],
+            [edited["turn_id"], first],
+        ]
+        assert rows.loc[rows["turn_id"] == first, "replaces_turn_id"].isna().tolist() == [True] * 2

@@ -177,3 +177,43 @@ def test_results_in_arrow_are_the_json_rows(
         ]
         == "FORBIDDEN"
     )
+
+
+def test_results_name_the_turn_a_retry_or_an_edit_replaced(
+    server: JupyterServer, demo_provider: DemoProvider
+) -> None:
+    admin, alice = new_client(server, "admin"), new_client(server)
+    models = make_models(
+        admin,
+        demo_provider.url,
+        [f"r{secrets.token_hex(3)}", f"r{secrets.token_hex(3)};fault=server_error"],
+    )
+    conversation = make_conversation(alice, models)
+    cid = conversation["id"]
+    ok, broken = (w["id"] for w in conversation["windows"])
+    first = wait_turn(alice, send(alice, cid, "first prompt")["turn_id"])["id"]
+    # The failed column retried, then the other column's prompt edited: each in place of
+    # the first turn in its own window.
+    retry = send(alice, cid, "first prompt", window_ids=[broken], replaces_turn_id=first)
+    wait_turn(alice, retry["turn_id"])
+    edit = send(alice, cid, "first prompt, edited", window_ids=[ok], replaces_turn_id=first)
+    wait_turn(alice, edit["turn_id"])
+    later = wait_turn(alice, send(alice, cid, "second prompt")["turn_id"])["id"]
+    expected = [
+        (first, None),
+        (first, None),
+        (retry["turn_id"], first),
+        (edit["turn_id"], first),
+        (later, None),
+        (later, None),
+    ]
+
+    for text in ("true", "false"):
+        params = {"conversation_id": cid, "text": text}
+        rows = rows_of(alice.get("api/results", params=params))
+        assert [(r["turn_id"], r["replaces_turn_id"]) for r in rows] == expected, text
+        arrow = alice.get("api/results", params=params, headers={"Accept": ARROW})
+        table = pa.ipc.open_stream(arrow.content).read_all()
+        assert table.schema.field("replaces_turn_id").type == pa.int64()
+        turns, replaced = table.column("turn_id"), table.column("replaces_turn_id")
+        assert list(zip(turns.to_pylist(), replaced.to_pylist(), strict=True)) == expected
