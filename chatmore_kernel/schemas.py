@@ -14,7 +14,7 @@ MODES = ("broadcast", "single")
 # SOURCES), repeated because the kernel must not import the server (nor the server the
 # kernel, whose package pulls in the widgets); tests/chatmore_kernel/test_frames.py
 # keeps the two equal.
-SOURCES = ("board", "ask", "gateway", "experiment", "judge")
+SOURCES = ("board", "ask", "gateway", "experiment", "judge", "import")
 
 MODELS: Schema = (
     Column("id", "id"),

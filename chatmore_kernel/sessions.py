@@ -323,7 +323,7 @@ class Session:
         and where the calls came from; ``"day,source"``: both), computed by the server:
         calls, outcomes, success rate, latency and TTFT (avg, p50, p95), tokens.
         ``source`` counts only the calls of one source (board, ask, gateway, experiment,
-        judge)."""
+        judge, import: results copied in from an exported conversation)."""
         params = self._result_params(None, model, since, until, everyone)
         if source is not None:
             params["source"] = source
@@ -450,7 +450,7 @@ class Session:
         compared); success rate, latency and TTFT p50/p95, output tokens/s, cost per
         1,000 replies, and each scorer's mean as ``score_<name>``. Filters: ``since``
         (inclusive), ``until`` (exclusive), ``source`` ("board", "ask", "gateway",
-        "experiment", "judge", or several); admins may read ``everyone=True`` or one
+        "experiment", "judge", "import", or several); admins may read ``everyone=True`` or one
         ``user_id``; ``experiment`` (an id or a handle) keeps only that experiment's
         cells."""
         params = self._result_params(None, None, since, until, everyone)

@@ -4,7 +4,7 @@ Which results count
     Final results (succeeded, failed, cancelled) of the caller — or, for an admin, of
     everyone (``scope=all``) or of one user (``user_id``) — created in [``from``, ``to``),
     from the given ``source``\\ s (comma-separated: board, ask, gateway, experiment,
-    judge; default all).
+    judge, import; default all).
 
 Groups
     ``by=model`` (default): the model's name; ``by=model_params``: the model and the

@@ -173,8 +173,10 @@ turns = _table(
     Index(None, "replaces_turn_id"),
 )
 
-# Where a result's call came from (DESIGN §11); a client may name only the first two.
-SOURCES = ("board", "ask", "gateway", "experiment", "judge")
+# Where a result's call came from (DESIGN §11), and "import": a result copied in from an
+# exported conversation (services/transfer.py), made by no call here. A client may name
+# only the first two.
+SOURCES = ("board", "ask", "gateway", "experiment", "judge", "import")
 CLIENT_SOURCES = ("board", "ask")
 
 turn_results = _table(

@@ -30,6 +30,11 @@ def test_export_to_files_and_import_back(
     assert created["imported"] == {"turns": 1, "results": 2}
     copied = accounts.admin.results(conversation=created["id"])
     assert sorted(copied["reply"]) == sorted(rows["reply"])
+    # Told apart from calls made here, in the rows, the turns and the statistics.
+    assert list(copied["source"]) == ["import", "import"]
+    assert list(accounts.admin.turns(conversation=created["id"])["source"]) == ["import"]
+    imported = accounts.admin.stats(source="import")
+    assert int(imported["calls"].sum()) == 2
 
     with pytest.raises(ValueError):
         accounts.user.export(conversation_id, tmp_path / "joins.pdf")
