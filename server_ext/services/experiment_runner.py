@@ -102,9 +102,15 @@ class ExperimentRunner:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(launching), 15)
             if status == "cancelled":  # on shutdown, the fan-out stops them itself
+                # Every turn launched, also the batch whose launch the cancel interrupted
+                # (not yet in `inflight`): the cancel answers once each has ended, so
+                # that no cell is read as still queued afterwards.
+                running = {t for t in inflight if not t.done()}
                 for turn_id in list(self._turns.get(experiment_id, ())):
                     self.fanout.cancel(turn_id, None)
-                running = [t for t in inflight if not t.done()]
+                    turn = self.fanout.running.get(turn_id)
+                    if turn is not None and turn.task is not None and not turn.task.done():
+                        running.add(turn.task)
                 if running:
                     await asyncio.wait(running, timeout=15)
         except Exception:

@@ -76,6 +76,9 @@ class WindowRun:
     flush_handle: asyncio.TimerHandle | None = None
     dirty: bool = False
     cancel_reason: str | None = None  # "user", "shutdown" or "abandoned" (never stored)
+    # The call is over and its outcome is being written: a cancel no longer applies (it
+    # would leave that write running alone and the reply shown as still streaming).
+    ending: bool = False
     task: asyncio.Task | None = None
 
     def text(self) -> str:
@@ -130,7 +133,7 @@ class FanOut:
         """Stop every running turn: their results end as INTERRUPTED, text kept."""
         for turn in list(self.running.values()):
             for run in turn.windows.values():
-                if run.task and not run.task.done():
+                if run.task and not run.task.done() and not run.ending:
                     run.cancel_reason = "shutdown"
                     run.task.cancel()
         tasks = [t.task for t in self.running.values() if t.task]
@@ -177,14 +180,18 @@ class FanOut:
         for window_id, run in turn.windows.items():
             if window_ids is not None and window_id not in window_ids:
                 continue
-            if run.task and not run.task.done() and run.cancel_reason is None:
+            if run.task and not run.task.done() and run.cancel_reason is None and not run.ending:
                 run.cancel_reason = "user"
                 run.task.cancel()
                 cancelled.append(window_id)
         return cancelled
 
     async def _finish_turn(self, turn: TurnRun) -> None:
-        await asyncio.gather(*(r.task for r in turn.windows.values() if r.task))
+        # wait(), not gather(): a window's task that ended in an error or a cancel must not
+        # keep the turn from being ended.
+        windows = [r.task for r in turn.windows.values() if r.task]
+        if windows:
+            await asyncio.wait(windows)
         await asyncio.shield(
             self._write_final(("turn", turn.turn_id), turn_store.finish_turn, turn_id=turn.turn_id)
         )
@@ -227,6 +234,7 @@ class FanOut:
         except Exception:
             log.exception("turn %s window %s: unexpected failure", run.turn_id, run.window_id)
             error = ("INTERNAL_ERROR", "an unexpected error ended this reply")
+        run.ending = True
         try:
             await run.stored.wait()  # at once, unless the call failed before its rows exist
         except asyncio.CancelledError:

@@ -308,3 +308,24 @@ def test_cancel_after_every_cell_started_ends_each_of_them(
     rows = cells(user, experiment["id"])
     assert {r["status"] for r in rows} == {"cancelled"}
     assert {r["error_code"] for r in rows} == {"CANCELLED"}
+
+
+def test_a_cancel_amid_a_launch_answers_once_every_cell_has_ended(
+    admin: Client, user: Client, demo_provider: DemoProvider
+) -> None:
+    # Instant replies two at a time: a new batch is stored and launched nearly all the
+    # time, so the cancels below arrive, some of them, while a launch is under way.
+    (model,) = make_models(admin, demo_provider.url, ["demo-swift;ttft_ms=0;tps=0"])
+    body = {
+        "cases": [{"prompt": f"question {i}"} for i in range(400)],
+        "windows": [{"model_id": model}],
+        "concurrency": 2,
+    }
+    for wait in (0.3, 0.5, 0.7, 0.9, 1.1):
+        experiment = user.post("api/experiments", json=body).json()
+        time.sleep(wait)
+        stopped = user.post(f"api/experiments/{experiment['id']}/cancel", json={}).json()
+        assert stopped["status"] == "cancelled"
+        assert stopped["progress"]["running"] == 0
+        statuses = {r["status"] for r in cells(user, experiment["id"])}
+        assert not statuses & {"queued", "streaming"}
