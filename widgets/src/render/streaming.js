@@ -57,8 +57,7 @@ export class StreamingMarkdown {
     if (!continues(text, this.source, this.list ? this.list.open : this.frozen)) this.reset();
     this.source = text;
     if (this.whole) return this.replaceAll(text);
-    for (const node of this.tail) node.remove();
-    this.tail = [];
+    // The open part stays in place until drawTail: what freezes goes in before it.
     if (!this.freeze(text)) return this.replaceAll(text);
     this.drawTail(text);
     this.findEnd(text);
@@ -252,7 +251,7 @@ export class StreamingMarkdown {
     if (this.list || !blocks.length) return true;
     const last = blocks[blocks.length - 1];
     if (last.start > this.frozen) {
-      this.el.append(this.render(text.slice(this.frozen, last.start)));
+      this.insert(this.el, this.render(text.slice(this.frozen, last.start)));
       this.frozen = last.start;
     }
     if (isList(last.type) && last.items.length > 1) this.openList(text, last);
@@ -268,7 +267,7 @@ export class StreamingMarkdown {
     const el = nodes.firstChild;
     if (!isListElement(el)) return;
     // The "\n" markdown-it writes after a list is part of the list's frozen nodes.
-    this.el.append(el, "\n");
+    this.insert(this.el, el, "\n");
     this.list = { el, start: block.start, open, loose };
   }
 
@@ -282,7 +281,7 @@ export class StreamingMarkdown {
     // A blank line before the next item makes the whole list loose.
     if (!closing && endsWithBlankLine(source)) this.makeLoose(text);
     const el = this.renderList(source, list.loose).firstChild;
-    if (isListElement(el)) list.el.append(...itemsOf(el));
+    if (isListElement(el)) this.insert(list.el, ...itemsOf(el));
     list.open = end;
   }
 
@@ -295,21 +294,48 @@ export class StreamingMarkdown {
     if (isListElement(el)) list.el.replaceChildren(...el.childNodes);
   }
 
-  /** Draw the open part: the list's last item (in the list) and what follows it. */
+  /**
+   * Add frozen nodes to `parent` (the reply, or the open list): before the open part
+   * still shown there, which drawTail replaces next.
+   */
+  insert(parent, ...nodes) {
+    const before = this.tail.find((node) => node.parentNode === parent) ?? null;
+    for (const node of nodes)
+      parent.insertBefore(
+        typeof node === "string" ? parent.ownerDocument.createTextNode(node) : node,
+        before,
+      );
+  }
+
+  /**
+   * Draw the open part: the list's last item (in the list) and what follows it. While the
+   * open part is the same item of the open list as before (its text grew), its element
+   * stays and only its content is replaced: the list's own children stay as they are,
+   * and the browser need not rebuild the list's boxes for the change.
+   */
   drawTail(text) {
-    if (this.frozen >= text.length && !this.list) return;
+    const old = this.tail;
+    this.tail = [];
+    if (this.frozen >= text.length && !this.list) return removeAll(old);
     let nodes;
     if (this.list) {
       nodes = this.renderList(text.slice(this.list.open), this.list.loose ? true : null);
       const el = nodes.firstChild;
       if (isListElement(el)) {
         const items = itemsOf(el);
-        this.list.el.append(...items);
-        this.tail.push(...items);
         nodes.removeChild(el);
         if (nodes.firstChild?.nodeType === 3) nodes.removeChild(nodes.firstChild); // its "\n"
-      }
+        if (!nodes.firstChild && sameShape(old, items, this.list.el)) {
+          old.forEach((node, i) => morph(node, items[i]));
+          this.tail.push(...old);
+          return;
+        }
+        removeAll(old);
+        this.list.el.append(...items);
+        this.tail.push(...items);
+      } else removeAll(old);
     } else {
+      removeAll(old);
       nodes = this.render(text.slice(this.frozen));
     }
     this.tail.push(...nodes.childNodes);
@@ -330,6 +356,36 @@ export class StreamingMarkdown {
     if (index !== -1 && loose !== null) setListLooseness(tokens, index, loose);
     return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
   }
+}
+
+function removeAll(nodes) {
+  for (const node of nodes) node.remove();
+}
+
+/** Whether `nodes`, children of `parent`, are elements and texts as `like` are. */
+function sameShape(nodes, like, parent) {
+  return (
+    nodes.length === like.length &&
+    nodes.every(
+      (node, i) =>
+        node.parentNode === parent &&
+        node.nodeType === like[i].nodeType &&
+        node.nodeName === like[i].nodeName,
+    )
+  );
+}
+
+/** Make `node` show what `like` shows: a text its text; an element its attributes and children. */
+function morph(node, like) {
+  if (node.nodeType !== 1) {
+    if (node.data !== like.data) node.data = like.data;
+    return;
+  }
+  const el = node;
+  for (const { name } of [...el.attributes]) if (!like.hasAttribute(name)) el.removeAttribute(name);
+  for (const { name, value } of like.attributes)
+    if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  el.replaceChildren(...like.childNodes);
 }
 
 /** Characters that, added to a paragraph's last words, Markdown reads as plain text. */
