@@ -41,7 +41,10 @@ function stream(parts = markdown) {
   return { el, reply: new StreamingMarkdown(el, parts) };
 }
 
-/** Stream `chunks` one by one; check every line end; return the streamer. */
+/**
+ * Stream `chunks` one by one; check every line end (a long open list's pieces joined:
+ * they show as one list); return the streamer.
+ */
 function streamChecked(chunks, label) {
   const { el, reply } = stream();
   let text = "";
@@ -49,7 +52,7 @@ function streamChecked(chunks, label) {
     text += chunk;
     reply.update(text);
     if (text.endsWith("\n")) {
-      assert.equal(el.innerHTML, fresh(text), `${label}: after ${JSON.stringify(text.slice(-60))}`);
+      assert.equal(joined(el), fresh(text), `${label}: after ${JSON.stringify(text.slice(-60))}`);
     }
   }
   return { el, reply, text };
@@ -260,4 +263,63 @@ test("adding plain words the cheap way draws what drawing the open part again dr
     }
   }
   assert.ok(cheap > 100, `the cheap way was taken ${cheap} times`);
+});
+
+/** What is shown with a streaming list's pieces joined again (they show as one list). */
+function joined(el) {
+  const copy = el.cloneNode(true);
+  for (const piece of copy.querySelectorAll("[data-cm-continued]")) {
+    piece.previousElementSibling.append(...piece.childNodes);
+    piece.remove();
+  }
+  for (const list of copy.querySelectorAll("[data-cm-continues]"))
+    list.removeAttribute("data-cm-continues");
+  return copy.innerHTML;
+}
+
+test("a long list streams in pieces that join into the list a fresh render has", () => {
+  const items = (marker, n, loose = false) =>
+    Array.from({ length: n }, (_, i) => `${marker(i)} point ${i} with *some* words\n`).join(
+      loose ? "\n" : "",
+    );
+  const texts = [
+    `Intro.\n\n${items(() => "-", 300)}\nAfter the list.\n`,
+    `${items((i) => `${i + 3}.`, 200)}`,
+    `${items(() => "*", 150)}\n${items(() => "*", 20, true)}`,
+    `# T\n\n${items(() => "-", 140)}    - nested\n${items(() => "-", 70)}`,
+  ];
+  let random = 7;
+  const next = () => (random = (random * 48271) % 2147483647);
+  for (const [index, text] of texts.entries()) {
+    const { el, reply } = stream();
+    let shown = 0;
+    let pieces = 0;
+    while (shown < text.length) {
+      shown = Math.min(text.length, shown + 1 + (next() % 40));
+      reply.update(text.slice(0, shown));
+      pieces = Math.max(pieces, el.querySelectorAll("[data-cm-continued]").length);
+      if (text[shown - 1] === "\n")
+        assert.equal(joined(el), fresh(text.slice(0, shown)), `text ${index} at ${shown}`);
+    }
+    if (index !== 2) assert.ok(pieces >= 2, `text ${index} streamed in pieces`);
+    assert.equal(reply.verify(), false, `text ${index}: nothing to redraw at the end`);
+    assert.equal(el.innerHTML, fresh(text), `text ${index}: one list at the end`);
+  }
+});
+
+test("an ordered list's pieces go on with its numbers", () => {
+  const text = Array.from({ length: 150 }, (_, i) => `${i + 5}. item\n`).join("");
+  const { el, reply } = stream();
+  for (let end = 1; end <= text.length; end += 9) reply.update(text.slice(0, end));
+  reply.update(text);
+  const [first, second, third] = el.querySelectorAll("ol");
+  assert.equal(first.getAttribute("start"), "5");
+  assert.equal(second.getAttribute("start"), String(5 + first.querySelectorAll("li").length));
+  assert.equal(
+    third.getAttribute("start"),
+    String(5 + first.querySelectorAll("li").length + second.querySelectorAll("li").length),
+  );
+  reply.verify();
+  assert.equal(el.querySelectorAll("ol").length, 1);
+  assert.equal(el.innerHTML, fresh(text));
 });

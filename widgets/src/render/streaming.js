@@ -4,12 +4,15 @@
 // The reply's element holds, in order: the frozen blocks (never touched again), then the
 // open part. When the open block is a list (a long reply is often one long list), its
 // items are frozen one by one inside the list's element, and only the last item is drawn
-// again. If a later item makes the list loose (a blank line between items), its frozen
+// again; a long list goes on in pieces of PIECE_ITEMS items (elements like the list's
+// that show as one list), joined into one element when the list closes or the reply
+// ends. If a later item makes the list loose (a blank line between items), its frozen
 // items are drawn once more with paragraphs. A text with link reference definitions is
 // drawn whole each time (a definition changes the links above it).
 //
-// What is shown always equals a fresh render of the text at every line end (the tests
-// check it at every split of a corpus); `verify` compares with one at the end.
+// What is shown always equals a fresh render of the text at every line end, a list's
+// pieces joined (the tests check it at every split of a corpus); `verify` joins them and
+// compares with a fresh render at the end.
 
 import { endsWithBlankLine, scanBlocks, setListLooseness } from "./blocks.js";
 
@@ -34,9 +37,11 @@ export class StreamingMarkdown {
     /** Offset of the open part: the text before it is in frozen nodes. */
     this.frozen = 0;
     /**
-     * The open list, when the open block is one whose first items are frozen:
-     * its element, the offset of its first open item, and whether it is loose.
-     * @type {{el: HTMLElement, start: number, open: number, loose: boolean|null}|null}
+     * The open list, when the open block is one whose first items are frozen: the
+     * element its items go into (its last piece), the offset of its first open item,
+     * whether it is loose, its pieces (`startPiece`) and its frozen items.
+     * @type {{el: HTMLElement, start: number, open: number, loose: boolean|null,
+     *         pieces: HTMLElement[], items: number}|null}
      */
     this.list = null;
     /** Nodes of the open part (top level, and inside the open list). */
@@ -143,6 +148,7 @@ export class StreamingMarkdown {
   *verifySteps() {
     const source = this.source;
     const { md, fragment } = this.markdown;
+    this.joinPieces(); // the reply has ended: its list is one element again
     const env = {};
     const tokens = source ? md.parse(source, env) : [];
     yield;
@@ -241,6 +247,7 @@ export class StreamingMarkdown {
       if (blocks.length > 1) {
         // Another block follows: the list is closed.
         this.freezeItems(text, from, first.end, { closing: true });
+        this.joinPieces();
         this.list = null;
         this.frozen = first.end;
         blocks = blocks.slice(1);
@@ -268,7 +275,7 @@ export class StreamingMarkdown {
     if (!isListElement(el)) return;
     // The "\n" markdown-it writes after a list is part of the list's frozen nodes.
     this.insert(this.el, el, "\n");
-    this.list = { el, start: block.start, open, loose };
+    this.list = { el, start: block.start, open, loose, pieces: [el], items: countItems(el) };
   }
 
   /**
@@ -281,7 +288,10 @@ export class StreamingMarkdown {
     // A blank line before the next item makes the whole list loose.
     if (!closing && endsWithBlankLine(source)) this.makeLoose(text);
     const el = this.renderList(source, list.loose).firstChild;
-    if (isListElement(el)) this.insert(list.el, ...itemsOf(el));
+    if (!isListElement(el)) return void (list.open = end);
+    if (!closing && countItems(list.el) >= PIECE_ITEMS) this.startPiece();
+    list.items += countItems(el);
+    this.insert(list.el, ...itemsOf(el));
     list.open = end;
   }
 
@@ -290,8 +300,44 @@ export class StreamingMarkdown {
     const list = this.list;
     if (list.loose === true) return;
     list.loose = true;
+    this.joinPieces();
     const el = this.renderList(text.slice(list.start, list.open), true).firstChild;
     if (isListElement(el)) list.el.replaceChildren(...el.childNodes);
+  }
+
+  /**
+   * The open list's items go on in a new piece: an element like the list's, after it,
+   * that shows as the same list (markdown.css: no margin between pieces; an ordered
+   * list's numbers go on). A long list streams into its last piece only, so the browser
+   * lays out and paints a piece of the list in each draw, not all of its items.
+   * `joinPieces` makes it one element again, as a fresh render has it.
+   */
+  startPiece() {
+    const list = this.list;
+    const piece = list.el.cloneNode(false);
+    if (piece.nodeName === "OL") {
+      const first = Number(list.pieces[0].getAttribute("start") ?? 1);
+      piece.setAttribute("start", String(first + list.items));
+    }
+    piece.setAttribute("data-cm-continued", "");
+    list.el.setAttribute("data-cm-continues", "");
+    list.el.after(piece);
+    list.pieces.push(piece);
+    list.el = piece;
+  }
+
+  /** Move the open list's items back into its first piece and drop the others. */
+  joinPieces() {
+    const list = this.list;
+    if (!list || list.pieces.length < 2) return;
+    const [first, ...rest] = list.pieces;
+    for (const piece of rest) {
+      first.append(...piece.childNodes);
+      piece.remove();
+    }
+    first.removeAttribute("data-cm-continues");
+    list.pieces = [first];
+    list.el = first;
   }
 
   /**
@@ -357,6 +403,11 @@ export class StreamingMarkdown {
     return this.markdown.fragment(md.renderer.render(tokens, md.options, env));
   }
 }
+
+/** An open list streams into pieces of this many items (`startPiece`). */
+const PIECE_ITEMS = 64;
+
+const countItems = (list) => list.querySelectorAll(":scope > li").length;
 
 function removeAll(nodes) {
   for (const node of nodes) node.remove();
