@@ -192,6 +192,16 @@ class FanOut:
         windows = [r.task for r in turn.windows.values() if r.task]
         if windows:
             await asyncio.wait(windows)
+        for run in turn.windows.values():
+            if run.status in turn_store.ACTIVE and run.cancel_reason != "abandoned":
+                # Its task ended before it could write an outcome (a stop that came before
+                # the task ever ran, say): the result is never left queued or streaming.
+                error = (
+                    ("CANCELLED", "stopped by the user")
+                    if run.cancel_reason == "user"
+                    else ("INTERRUPTED", "the server stopped while this reply was streaming")
+                )
+                await asyncio.shield(self._finalize(run, None, error, (None, None)))
         await asyncio.shield(
             self._write_final(("turn", turn.turn_id), turn_store.finish_turn, turn_id=turn.turn_id)
         )
@@ -440,7 +450,7 @@ class FanOut:
             run.result_id: run
             for turn in self.running.values()
             for run in turn.windows.values()
-            if run.task and not run.task.done() and run.cancel_reason is None
+            if run.task and not run.task.done() and run.cancel_reason is None and not run.ending
         }
         if not runs:
             return
