@@ -336,6 +336,27 @@ class ChatCompletionsHandler(DemoHandler):
             raise OpenAIError(
                 500, "The server had an error while processing your request.", "server_error"
             )
+        if fault == "context_length":
+            raise invalid_request(
+                "This model's maximum context length is 8192 tokens. However, your messages "
+                "resulted in 9120 tokens. Please reduce the length of the messages.",
+                "messages",
+                code="context_length_exceeded",
+            )
+        if fault == "quota":
+            raise OpenAIError(
+                429,
+                "You exceeded your current quota, please check your plan and billing details.",
+                "insufficient_quota",
+                code="insufficient_quota",
+            )
+        if fault == "model_not_found":
+            raise OpenAIError(
+                404,
+                f"The model `{spec.base_name}` does not exist or you do not have access to it.",
+                "invalid_request_error",
+                code="model_not_found",
+            )
         if fault == "refuse_stream_options" and "stream_options" in body:
             raise invalid_request(
                 "Unrecognized request argument supplied: stream_options", "stream_options"

@@ -48,6 +48,9 @@ FAULTS = frozenset(
         "leak_key",
         "leak_key_inband",
         "leak_key_finish",
+        "context_length",
+        "quota",
+        "model_not_found",
     }
 )
 

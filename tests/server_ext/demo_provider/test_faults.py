@@ -90,6 +90,25 @@ def test_server_error_answers_500(demo_provider: DemoProvider) -> None:
     assert answer.json()["error"]["type"] == "server_error"
 
 
+@pytest.mark.parametrize(
+    ("fault", "status", "kind", "code"),
+    [
+        ("context_length", 400, "invalid_request_error", "context_length_exceeded"),
+        ("quota", 429, "insufficient_quota", "insufficient_quota"),
+        ("model_not_found", 404, "invalid_request_error", "model_not_found"),
+    ],
+)
+def test_refusals_in_openais_words(
+    demo_provider: DemoProvider, fault: str, status: int, kind: str, code: str
+) -> None:
+    for stream in (False, True):
+        answer = post(demo_provider, chat_body(f"fault;fault={fault}", stream=stream))
+        assert answer.status_code == status
+        error = answer.json()["error"]
+        assert (error["type"], error["code"]) == (kind, code)
+        assert error["message"]
+
+
 def test_malformed_sends_a_frame_of_invalid_json(demo_provider: DemoProvider) -> None:
     _, raw = stream_frames(demo_provider.url, chat_body("fault;fault=malformed;stall_after=4"))
     frames = raw.decode().split("\n\n")[:-1]
