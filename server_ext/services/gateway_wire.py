@@ -34,6 +34,10 @@ OPENAI_ERRORS: dict[str, tuple[int, str, str | None]] = {
     "RATE_LIMITED": (429, "requests", "rate_limit_exceeded"),
     "PROVIDER_CIRCUIT_OPEN": (503, "server_error", "circuit_open"),
     "PROVIDER_RATE_LIMITED": (429, "requests", "upstream_rate_limited"),
+    # the conversation is the client's to shorten, as OpenAI says it
+    "PROVIDER_CONTEXT_TOO_LONG": (400, "invalid_request_error", "context_length_exceeded"),
+    "PROVIDER_QUOTA_EXCEEDED": (429, "insufficient_quota", "upstream_quota_exceeded"),
+    "PROVIDER_MODEL_NOT_FOUND": (502, "server_error", "upstream_model_not_found"),
     "PROVIDER_TIMEOUT": (504, "server_error", "upstream_timeout"),
     "PROVIDER_UNREACHABLE": (502, "server_error", "upstream_unreachable"),
     "PROVIDER_AUTH_FAILED": (502, "server_error", "upstream_auth_failed"),

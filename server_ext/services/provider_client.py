@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import logging
 import math
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +49,7 @@ import yarl
 from ..errors import ERROR_CODES, ChatMoreError
 from ..security.url_policy import AddressRefused, upstream_url
 from . import provider_errors
+from .provider_errors import Refusal
 from .sse_parser import SSEFormatError, SSEParser, event_json
 from .upstream_http import (
     BROKEN,
@@ -215,18 +215,6 @@ class _Call:
         )
 
 
-def _seconds(value: float) -> str:
-    return f"{value:g} s"
-
-
-TIMEOUT_MESSAGES = {
-    "first-token": "the provider sent no reply token within {s} (first-token limit)",
-    "idle": "the provider went silent for {s} in the middle of the reply (idle limit)",
-    "total": "the reply did not finish within the model's {s} time limit (total limit)",
-    "connect": "could not connect to the provider within {s} (connect limit)",
-}
-
-
 def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -250,26 +238,47 @@ def _why(exc: aiohttp.ClientConnectorError, host: str | None) -> str:
     return str(exc.os_error) or type(exc.os_error).__name__
 
 
-def _retry_after_s(headers: Mapping[str, str]) -> float | None:
-    """OpenAI's ``retry-after-ms``, else ``Retry-After`` in seconds or as an HTTP date."""
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return max(0.0, float(raw_ms) / 1000)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+async def read_error_body(response: aiohttp.ClientResponse, watchdog: ReadWatchdog) -> bytes:
+    """The first MAX_ERROR_BODY bytes of an error answer, within the watchdog's deadline;
+    what came if it breaks."""
+    data = bytearray()
+    with contextlib.suppress(DeadlinePassed, *BROKEN):
+        while len(data) < MAX_ERROR_BODY:
+            chunk = await watchdog.wait(response.content.readany())
+            if not chunk:
+                break
+            data += chunk
+    return bytes(data[:MAX_ERROR_BODY])
+
+
+def connect_failure(
+    exc: BaseException, host: str | None, connect_timeout: float
+) -> Refusal | None:
+    """What a request that got no answer means; None when it was not the network's doing
+    (a limit of ours passing, a cancel)."""
+    if isinstance(exc, AddressRefused):
+        return Refusal(
+            "PROVIDER_URL_REFUSED", f"the provider host {host} resolves to {exc.reason}"
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return Refusal(
+            "PROVIDER_TIMEOUT", provider_errors.timeout_message("connect", connect_timeout)
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return Refusal(
+            "PROVIDER_UNREACHABLE",
+            f"could not connect to {host}: {_why(exc, host)}",
+            retryable=True,
+        )
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return Refusal("PROVIDER_URL_REFUSED", "the provider URL cannot be called")
+    if isinstance(exc, BROKEN):
+        return Refusal(
+            "PROVIDER_UNREACHABLE",
+            f"the connection to {host} broke before an answer",
+            retryable=True,
+        )
+    return None
 
 
 # -- the client -------------------------------------------------------------------------
@@ -446,11 +455,7 @@ class ProviderClient:
         key = call.target.api_key
         if key:
             if not HEADER_SAFE.match(key):
-                raise call.error(
-                    "PROVIDER_AUTH_FAILED",
-                    "the API key has characters an HTTP header cannot carry (spaces or "
-                    "line breaks?)",
-                )
+                raise call.error("PROVIDER_AUTH_FAILED", provider_errors.KEY_NOT_HEADER_SAFE)
             headers["Authorization"] = f"Bearer {key}"
         if call.kind == "stream":
             headers["Accept"] = "text/event-stream"
@@ -481,7 +486,7 @@ class ProviderClient:
             "total": call.target.timeout_s,
             "connect": self.connect_timeout,
         }[limit]
-        return call.error("PROVIDER_TIMEOUT", TIMEOUT_MESSAGES[limit].format(s=_seconds(seconds)))
+        return call.error("PROVIDER_TIMEOUT", provider_errors.timeout_message(limit, seconds))
 
     async def _open(
         self,
@@ -515,40 +520,12 @@ class ProviderClient:
         )
         try:
             return await watchdog.wait(request)
-        except AddressRefused as exc:
-            raise call.error(
-                "PROVIDER_URL_REFUSED", f"the provider host {host} resolves to {exc.reason}"
-            ) from None
-        except aiohttp.ConnectionTimeoutError:
-            raise self._timeout(call, "connect") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise _Retryable(
-                call.error(
-                    "PROVIDER_UNREACHABLE", f"could not connect to {host}: {_why(exc, host)}"
-                )
-            ) from None
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
-            raise call.error("PROVIDER_URL_REFUSED", "the provider URL cannot be called") from None
-        except BROKEN:
-            raise _Retryable(
-                call.error(
-                    "PROVIDER_UNREACHABLE", f"the connection to {host} broke before an answer"
-                )
-            ) from None
-
-    @staticmethod
-    async def _read_limited(
-        response: aiohttp.ClientResponse, limit: int, watchdog: ReadWatchdog
-    ) -> bytes:
-        """Up to ``limit`` bytes of the body, within the deadline; what came if it breaks."""
-        data = bytearray()
-        with contextlib.suppress(DeadlinePassed, *BROKEN):
-            while len(data) < limit:
-                chunk = await watchdog.wait(response.content.readany())
-                if not chunk:
-                    break
-                data += chunk
-        return bytes(data[:limit])
+        except Exception as exc:
+            failure = connect_failure(exc, host, self.connect_timeout)
+            if failure is None:
+                raise
+            error = call.error(failure.code, failure.message)
+            raise (_Retryable(error) if failure.retryable else error) from None
 
     async def _refuse_status(
         self,
@@ -558,36 +535,14 @@ class ProviderClient:
         asked_usage: bool,
     ) -> None:
         status = response.status
-        if 300 <= status < 400:
-            raise call.error(
-                "PROVIDER_HTTP_ERROR",
-                f"the provider answered HTTP {status}, a redirect, which ChatMore does not "
-                "follow; check the base URL",
-                status,
-            )
-        body = await self._read_limited(response, MAX_ERROR_BODY, watchdog)
+        body = b""
+        if not 300 <= status < 400:  # a redirect's body says nothing we would use
+            body = await read_error_body(response, watchdog)
         if status == 400 and asked_usage and b"stream_options" in body:
             raise _StreamOptionsRefused()
-        upstream = provider_errors.code_in_body(body)
-        detail = f" ({upstream})" if upstream else ""
-        if status in (401, 403):
-            raise call.error(
-                "PROVIDER_AUTH_FAILED",
-                f"the provider refused the API key (HTTP {status}){detail}",
-                status,
-            )
-        code = provider_errors.chatmore_code(
-            upstream, "PROVIDER_RATE_LIMITED" if status == 429 else "PROVIDER_HTTP_ERROR"
-        )
-        if code == "PROVIDER_RATE_LIMITED":
-            raise _Retryable(
-                call.error(code, f"the provider is rate limiting (HTTP {status}){detail}", status),
-                _retry_after_s(response.headers),
-            )
-        error = call.error(code, f"the provider answered HTTP {status}{detail}", status)
-        if status >= 500 and code == "PROVIDER_HTTP_ERROR":
-            raise _Retryable(error, _retry_after_s(response.headers))
-        raise error
+        refused = provider_errors.refusal(status, body, response.headers)
+        error = call.error(refused.code, refused.message, status)
+        raise (_Retryable(error, refused.retry_after_s) if refused.retryable else error)
 
     async def _read_stream(
         self, call: _Call, response: aiohttp.ClientResponse, watchdog: ReadWatchdog
@@ -666,12 +621,8 @@ class ProviderClient:
         if type(event) is not dict:
             raise _BadEvent("the provider sent an unexpected event")
         if name == b"error" or event.get("error"):
-            upstream = provider_errors.known_upstream_code(event.get("error"))
-            detail = f" ({upstream})" if upstream else ""
-            raise _BadEvent(
-                f"the provider reported an error mid-reply{detail}",
-                provider_errors.chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
-            )
+            code, message = provider_errors.reported_error(event.get("error"), "mid-reply")
+            raise _BadEvent(message, code)
         usage = event.get("usage")
         if usage is not None:
             call.usage = _usage(usage)
@@ -694,17 +645,8 @@ class ProviderClient:
         content_type: str,
         watchdog: ReadWatchdog,
     ) -> ProviderError:
-        body = await self._read_limited(response, MAX_ERROR_BODY, watchdog)
-        upstream = provider_errors.code_in_body(body)
-        if upstream:
-            return call.error(
-                provider_errors.chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
-                f"the provider answered with an error ({upstream})",
-            )
-        shown = content_type.split(";")[0].strip() or "no content type"
-        return call.error(
-            "PROVIDER_BAD_RESPONSE", f"the provider answered {shown}, not an event stream"
-        )
+        body = await read_error_body(response, watchdog)
+        return call.error(*provider_errors.not_a_stream(content_type, body))
 
     async def _read_answer(
         self, call: _Call, response: aiohttp.ClientResponse, watchdog: ReadWatchdog
@@ -738,12 +680,7 @@ class ProviderClient:
         if not isinstance(answer, dict):
             raise call.error("PROVIDER_BAD_RESPONSE", "the provider's answer is not an object")
         if answer.get("error"):
-            upstream = provider_errors.known_upstream_code(answer["error"])
-            detail = f" ({upstream})" if upstream else ""
-            raise call.error(
-                provider_errors.chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
-                f"the provider answered with an error{detail}",
-            )
+            raise call.error(*provider_errors.reported_error(answer["error"], "in its answer"))
         choices = answer.get("choices")
         choice = choices[0] if isinstance(choices, list) and choices else None
         message = choice.get("message") if isinstance(choice, dict) else None

@@ -6,11 +6,19 @@ act, such as ``context_length_exceeded``), and some of them pick a more precise
 ``PROVIDER_*`` code than the HTTP status alone would. The provider's own message is never
 shown. As a last guard, :func:`redact` drops any message that holds the model's API key
 or a long piece of it, in any letter case, before it is shown, stored or logged.
+
+Both ways of calling a provider (the board's turns in ``provider_client.py``, the
+gateway's pass-through in ``provider_passthrough.py``) read a provider's refusals with
+the functions below, so that one answer means one code and one message wherever it came.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # Known upstream codes (OpenAI, Azure, Anthropic, Mistral, vLLM …) and the ChatMore code
@@ -97,3 +105,109 @@ def holds_key(text: str, key: str | None) -> bool:
 def redact(message: str, key: str | None, fallback: str) -> str:
     """``message``, or ``fallback`` when it holds the key."""
     return fallback if holds_key(message, key) else message
+
+
+# -- what a provider's answer means --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An error status read: its code, a message a user may see, and whether another
+    attempt may cure it (after ``retry_after_s`` when the provider asked for a pause)."""
+
+    code: str
+    message: str
+    retryable: bool = False
+    retry_after_s: float | None = None
+
+
+def refusal(status: int, body: bytes, headers: Mapping[str, str]) -> Refusal:
+    """What an answer with a status other than 2xx means (``body``: its first bytes)."""
+    if 300 <= status < 400:
+        return Refusal(
+            "PROVIDER_HTTP_ERROR",
+            f"the provider answered HTTP {status}, a redirect, which ChatMore does not "
+            "follow; check the base URL",
+        )
+    upstream = code_in_body(body)
+    detail = f" ({upstream})" if upstream else ""
+    if status in (401, 403):
+        return Refusal(
+            "PROVIDER_AUTH_FAILED", f"the provider refused the API key (HTTP {status}){detail}"
+        )
+    code = chatmore_code(
+        upstream, "PROVIDER_RATE_LIMITED" if status == 429 else "PROVIDER_HTTP_ERROR"
+    )
+    if code == "PROVIDER_RATE_LIMITED":
+        return Refusal(
+            code,
+            f"the provider is rate limiting (HTTP {status}){detail}",
+            retryable=True,
+            retry_after_s=retry_after_s(headers),
+        )
+    message = f"the provider answered HTTP {status}{detail}"
+    if status >= 500 and code == "PROVIDER_HTTP_ERROR":
+        return Refusal(code, message, retryable=True, retry_after_s=retry_after_s(headers))
+    return Refusal(code, message)
+
+
+def reported_error(error: Any, where: str) -> tuple[str, str]:
+    """The code and message of an ``error`` object a provider sent in an event
+    (``where``: "mid-reply") or in place of an answer."""
+    upstream = known_upstream_code(error)
+    detail = f" ({upstream})" if upstream else ""
+    return (
+        chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
+        f"the provider reported an error {where}{detail}",
+    )
+
+
+def not_a_stream(content_type: str, body: bytes) -> tuple[str, str]:
+    """The code and message of a success status whose body is not an event stream."""
+    upstream = code_in_body(body)
+    if upstream:
+        return (
+            chatmore_code(upstream, "PROVIDER_BAD_RESPONSE"),
+            f"the provider answered with an error ({upstream})",
+        )
+    shown = content_type.split(";")[0].strip() or "no content type"
+    return "PROVIDER_BAD_RESPONSE", f"the provider answered {shown}, not an event stream"
+
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """OpenAI's ``retry-after-ms``, else ``Retry-After`` in seconds or as an HTTP date."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+TIMEOUT_MESSAGES = {
+    "first-token": "the provider sent no reply token within {s} (first-token limit)",
+    "idle": "the provider went silent for {s} in the middle of the reply (idle limit)",
+    "total": "the reply did not finish within the model's {s} time limit (total limit)",
+    "connect": "could not connect to the provider within {s} (connect limit)",
+}
+
+
+def timeout_message(limit: str, seconds: float) -> str:
+    return TIMEOUT_MESSAGES[limit].format(s=f"{seconds:g} s")
+
+
+KEY_NOT_HEADER_SAFE = (
+    "the API key has characters an HTTP header cannot carry (spaces or line breaks?)"
+)

@@ -13,7 +13,8 @@ only what a recording needs (content, tool calls, finish reason, usage).
   model's total time. No retry once the client may have seen a byte; before that only a
   provider refusing ``stream_options`` gets the same request again without it.
 - Every call goes through the URL policy; no redirect is followed; the provider's raw
-  error body is never passed on (only a short code from it).
+  error body is never passed on (only a short code from it). An answer means the same
+  code and message as for a board turn (``provider_errors.py`` reads both).
 - Calls go over the server's one aiohttp session (``upstream_http.py``), shared with the
   board turns' client; one timer per phase bounds the waits, not one per read.
 """
@@ -21,7 +22,6 @@ only what a recording needs (content, tool calls, finish reason, usage).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 from collections.abc import AsyncIterator
@@ -31,15 +31,16 @@ from typing import Any
 import aiohttp
 import yarl
 
-from ..errors import ChatMoreError
-from ..security.url_policy import AddressRefused, upstream_url
+from ..errors import ERROR_CODES, ChatMoreError
+from ..security.url_policy import upstream_url
 from . import provider_errors
 from .provider_client import (
     HEADER_SAFE,
     MAX_ANSWER_BODY,
-    MAX_ERROR_BODY,
     ProviderError,
     ProviderTarget,
+    connect_failure,
+    read_error_body,
 )
 from .sse_parser import SSEFormatError, SSEParser, event_json
 from .upstream_http import (
@@ -148,7 +149,8 @@ class Upstream:
     def error(self, code: str, message: str) -> ProviderError:
         rec = self.recording
         ttft = None if rec.first_at is None else round((rec.first_at - self.started) * 1000)
-        return ProviderError(
+        return _error(
+            self.target,
             code,
             message,
             partial_text=rec.content(),
@@ -157,7 +159,12 @@ class Upstream:
         )
 
     def _timeout(self, limit: str) -> ProviderError:
-        return self.error("PROVIDER_TIMEOUT", _timeout_message(limit, self))
+        seconds = {
+            "first-token": self.client.first_token_timeout,
+            "idle": self.client.idle_timeout,
+            "total": self.target.timeout_s,
+        }[limit]
+        return self.error("PROVIDER_TIMEOUT", provider_errors.timeout_message(limit, seconds))
 
     async def events(self) -> AsyncIterator[list[bytes]]:
         """The raw data of each event (without ``data: `` and the blank line), a list per
@@ -206,12 +213,12 @@ class Upstream:
                     ) from None
                 now = loop.time()
                 out: list[bytes] = []
-                problem: str | None = None
-                for _name, data in events:
+                problem: tuple[str, str] | None = None
+                for name, data in events:
                     if data == DONE:
                         done = True
                         break
-                    problem = _take_event(rec, data, now)
+                    problem = _take_event(rec, name, data, now)
                     if problem:
                         break
                     out.append(data)
@@ -220,7 +227,7 @@ class Upstream:
                         watchdog.span, watchdog.limit = self.client.idle_timeout, "idle"
                     yield out
                 if problem:
-                    raise self.error("PROVIDER_BAD_RESPONSE", problem)
+                    raise self.error(*problem)
                 if not chunk:
                     break
         finally:
@@ -254,7 +261,9 @@ class Upstream:
             raise self.error(
                 "PROVIDER_BAD_RESPONSE", "the provider's answer is not valid JSON"
             ) from None
-        if not isinstance(answer, dict) or answer.get("error") or not answer.get("choices"):
+        if isinstance(answer, dict) and answer.get("error"):
+            raise self.error(*provider_errors.reported_error(answer["error"], "in its answer"))
+        if not isinstance(answer, dict) or not answer.get("choices"):
             raise self.error("PROVIDER_BAD_RESPONSE", "the provider's answer has no message")
         self.recording.take_message(answer)
         return bytes(data)
@@ -263,26 +272,22 @@ class Upstream:
         finish(self.response)
 
 
-def _timeout_message(limit: str, upstream: Upstream) -> str:
-    seconds = {
-        "first-token": upstream.client.first_token_timeout,
-        "idle": upstream.client.idle_timeout,
-        "total": upstream.target.timeout_s,
-    }[limit]
-    return f"the provider did not answer within {seconds:g} s ({limit} limit)"
+def _error(target: ProviderTarget, code: str, message: str, **details: Any) -> ProviderError:
+    # The last guard, as for board turns: a message that holds the key is never shown.
+    shown = provider_errors.redact(message, target.api_key, ERROR_CODES[code].meaning)
+    return ProviderError(code, shown, **details)
 
 
-def _take_event(rec: Recording, data: bytes, now: float) -> str | None:
-    """Record one event; the reason it is unacceptable, if it is."""
+def _take_event(rec: Recording, name: bytes, data: bytes, now: float) -> tuple[str, str] | None:
+    """Record one event; the code and message that make it unacceptable, if it is."""
     try:
         event = event_json(data)
     except ValueError:
-        return "the provider sent an event that is not valid JSON"
+        return "PROVIDER_BAD_RESPONSE", "the provider sent an event that is not valid JSON"
     if type(event) is not dict:
-        return "the provider sent an unexpected event"
-    if event.get("error"):
-        code = provider_errors.known_upstream_code(event["error"])
-        return "the provider reported an error mid-reply" + (f" ({code})" if code else "")
+        return "PROVIDER_BAD_RESPONSE", "the provider sent an unexpected event"
+    if name == b"error" or event.get("error"):
+        return provider_errors.reported_error(event.get("error"), "mid-reply")
     usage = event.get("usage")
     if isinstance(usage, dict):
         rec.usage = usage
@@ -290,7 +295,7 @@ def _take_event(rec: Recording, data: bytes, now: float) -> str | None:
     if choices:
         choice = choices[0] if isinstance(choices, list) else None
         if not isinstance(choice, dict):
-            return "the provider sent an unexpected event"
+            return "PROVIDER_BAD_RESPONSE", "the provider sent an unexpected event"
         if choice.get("finish_reason"):
             rec.finish_reason = str(choice["finish_reason"])
         delta = choice.get("delta")
@@ -340,13 +345,11 @@ class PassthroughClient:
         try:
             url = upstream_url(target.base_url)
         except ChatMoreError as exc:
-            raise ProviderError("PROVIDER_URL_REFUSED", exc.message) from None
+            raise _error(target, "PROVIDER_URL_REFUSED", exc.message) from None
         headers = {"Content-Type": "application/json"}
         if target.api_key:
             if not HEADER_SAFE.match(target.api_key):
-                raise ProviderError(
-                    "PROVIDER_AUTH_FAILED", "the model's API key cannot travel in a header"
-                )
+                raise _error(target, "PROVIDER_AUTH_FAILED", provider_errors.KEY_NOT_HEADER_SAFE)
             headers["Authorization"] = f"Bearer {target.api_key}"
         upstream_body = {**body, "model": target.model}
         memory = (target.base_url.rstrip("/"), target.model)
@@ -370,19 +373,23 @@ class PassthroughClient:
         )
         try:
             for _ in range(2):
-                response = await self._send(url, headers, upstream_body, watchdog)
+                response = await self._send(target, url, headers, upstream_body, watchdog)
                 if 200 <= response.status < 300:
                     upstream = Upstream(self, response, target, started, streamed)
-                    if streamed and not response.headers.get("Content-Type", "").startswith(
-                        "text/event-stream"
-                    ):
-                        await upstream.aclose()
+                    content_type = response.headers.get("Content-Type", "")
+                    if streamed and not content_type.startswith("text/event-stream"):
+                        try:
+                            body_bytes = await read_error_body(response, watchdog)
+                        finally:
+                            await upstream.aclose()
                         raise upstream.error(
-                            "PROVIDER_BAD_RESPONSE", "the provider did not answer with a stream"
+                            *provider_errors.not_a_stream(content_type, body_bytes)
                         )
                     return upstream
+                body_bytes = b""
                 try:
-                    body_bytes = await _read_some(response, watchdog)
+                    if not 300 <= response.status < 400:  # a redirect's body is not read
+                        body_bytes = await read_error_body(response, watchdog)
                 finally:
                     finish(response)
                 if (
@@ -395,70 +402,36 @@ class PassthroughClient:
                     ask_usage = False
                     upstream_body.pop("stream_options", None)
                     continue
-                raise _status_error(response.status, body_bytes, loop.time() - started)
+                refused = provider_errors.refusal(response.status, body_bytes, response.headers)
+                raise _error(
+                    target,
+                    refused.code,
+                    refused.message,
+                    http_status=response.status,
+                    latency_ms=round((loop.time() - started) * 1000),
+                )
         finally:
             watchdog.close()
-        raise ProviderError("PROVIDER_HTTP_ERROR", "the provider refused the request")
+        raise _error(target, "PROVIDER_HTTP_ERROR", "the provider refused the request")
 
     async def _send(
         self,
+        target: ProviderTarget,
         url: yarl.URL,
         headers: dict[str, str],
         body: dict[str, Any],
         watchdog: ReadWatchdog,
     ) -> aiohttp.ClientResponse:
-        host = url.host
         request = self.http.session().request(
             "POST", url, data=json_body(body), headers=headers, allow_redirects=False
         )
         try:
             return await watchdog.wait(request)
         except DeadlinePassed:
-            raise ProviderError(
-                "PROVIDER_TIMEOUT", "the provider did not answer in time (first-token limit)"
-            ) from None
-        except AddressRefused as exc:
-            raise ProviderError(
-                "PROVIDER_URL_REFUSED", f"the provider host {host} resolves to {exc.reason}"
-            ) from None
-        except aiohttp.ConnectionTimeoutError:
-            raise ProviderError(
-                "PROVIDER_TIMEOUT",
-                f"could not connect to the provider within {self.connect_timeout:g} s",
-            ) from None
-        except aiohttp.ClientConnectorError:
-            raise ProviderError("PROVIDER_UNREACHABLE", f"could not connect to {host}") from None
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
-            raise ProviderError(
-                "PROVIDER_URL_REFUSED", "the provider URL cannot be called"
-            ) from None
-        except BROKEN:
-            raise ProviderError(
-                "PROVIDER_UNREACHABLE", f"the connection to {host} broke before an answer"
-            ) from None
-
-
-async def _read_some(response: aiohttp.ClientResponse, watchdog: ReadWatchdog) -> bytes:
-    data = bytearray()
-    with contextlib.suppress(DeadlinePassed, *BROKEN):
-        while len(data) < MAX_ERROR_BODY:
-            chunk = await watchdog.wait(response.content.readany())
-            if not chunk:
-                break
-            data += chunk
-    return bytes(data[:MAX_ERROR_BODY])
-
-
-def _status_error(status: int, body: bytes, elapsed_s: float) -> ProviderError:
-    code = provider_errors.code_in_body(body)
-    detail = f" ({code})" if code else ""
-    latency = round(elapsed_s * 1000)
-    if 300 <= status < 400:
-        kind, message = "PROVIDER_HTTP_ERROR", f"the provider answered HTTP {status}, a redirect"
-    elif status in (401, 403):
-        kind, message = "PROVIDER_AUTH_FAILED", f"the provider refused the API key{detail}"
-    elif status == 429:
-        kind, message = "PROVIDER_RATE_LIMITED", f"the provider is rate limiting{detail}"
-    else:
-        kind, message = "PROVIDER_HTTP_ERROR", f"the provider answered HTTP {status}{detail}"
-    return ProviderError(kind, message, http_status=status, latency_ms=latency)
+            message = provider_errors.timeout_message("first-token", watchdog.span)
+            raise _error(target, "PROVIDER_TIMEOUT", message) from None
+        except Exception as exc:
+            failure = connect_failure(exc, url.host, self.connect_timeout)
+            if failure is None:
+                raise
+            raise _error(target, failure.code, failure.message) from None

@@ -15,7 +15,7 @@ import pytest
 
 import chatmore_kernel as cm
 from tests.server_ext.gateway.conftest import Gateway, add_model
-from tests.support.api import PASSWORD, new_client
+from tests.support.api import PASSWORD, make_conversation, new_client, send, wait_turn
 from tests.support.providers import DemoProvider
 
 HELLO = [{"role": "user", "content": "Say hello to the gateway"}]
@@ -286,6 +286,51 @@ def test_upstream_failures_are_recorded_with_their_partial_text(
     assert list(frame["status"]) == ["failed", "failed"]
     assert list(frame["error_code"]) == ["PROVIDER_BAD_RESPONSE", "PROVIDER_HTTP_ERROR"]
     assert frame["reply"].iloc[0]  # the three tokens before the fault
+
+
+# A provider's refusal -> ChatMore's code, the SDK's error, status and code the client sees.
+REFUSALS = [
+    ("context_length", "PROVIDER_CONTEXT_TOO_LONG", openai.BadRequestError, 400,
+     "context_length_exceeded"),
+    ("quota", "PROVIDER_QUOTA_EXCEEDED", openai.RateLimitError, 429, "upstream_quota_exceeded"),
+    ("rate_limit;retry_after=30", "PROVIDER_RATE_LIMITED", openai.RateLimitError, 429,
+     "upstream_rate_limited"),
+    ("model_not_found", "PROVIDER_MODEL_NOT_FOUND", openai.InternalServerError, 502,
+     "upstream_model_not_found"),
+    ("auth;key=sk-other", "PROVIDER_AUTH_FAILED", openai.InternalServerError, 502,
+     "upstream_auth_failed"),
+]  # fmt: skip
+
+
+def test_a_refusal_means_the_same_through_the_gateway_as_on_the_board(
+    gateway: Gateway, server, demo_provider: DemoProvider
+) -> None:
+    """One answer of a provider gets one code and one message, whichever way it was
+    called; the gateway's client hears it the way OpenAI's SDKs understand."""
+    admin = new_client(server, "admin")
+    names = [add_model(server, demo_provider, f"demo-swift;fault={f}") for f, *_ in REFUSALS]
+    sdk = gateway.sdk()
+    for name, (fault, _code, error_type, status, openai_code) in zip(names, REFUSALS, strict=True):
+        for stream in (False, True):
+            with pytest.raises(error_type) as refused:
+                sdk.chat.completions.create(model=name, messages=HELLO, stream=stream)
+            assert (refused.value.status_code, refused.value.code) == (status, openai_code), fault
+            assert "Traceback" not in refused.value.message
+    frame = wait_results(gateway, 2 * len(REFUSALS))
+    gateway_codes = frame.sort_values("result_id")["error_code"].tolist()
+    assert gateway_codes == [code for _, code, *_ in REFUSALS for _ in (0, 1)]
+    # The same models in one board turn: the same codes and messages.
+    by_name = {m["name"]: m["id"] for m in admin.get("api/models").json()["models"]}
+    conversation = make_conversation(gateway.user, [by_name[n] for n in names])
+    turn = wait_turn(gateway.user, send(gateway.user, conversation["id"], "Hello")["turn_id"])
+    windows = [w["id"] for w in conversation["windows"]]
+    board = {r["window_id"]: r for r in turn["results"]}
+    gateway_messages = frame.sort_values("result_id")["error_message"].tolist()[::2]
+    for window, (fault, code, *_), message in zip(
+        windows, REFUSALS, gateway_messages, strict=True
+    ):
+        assert (board[window]["status"], board[window]["error_code"]) == ("failed", code), fault
+        assert board[window]["error_message"] == message, fault
 
 
 def test_a_client_that_hangs_up_leaves_a_cancelled_result(

@@ -220,6 +220,9 @@ async def test_a_broken_stream_is_a_bad_response(
         ("auth;key=sk-other", "PROVIDER_AUTH_FAILED", 401),
         ("redirect", "PROVIDER_HTTP_ERROR", 302),
         ("leak_key", "PROVIDER_HTTP_ERROR", 400),
+        ("context_length", "PROVIDER_CONTEXT_TOO_LONG", 400),
+        ("quota", "PROVIDER_QUOTA_EXCEEDED", 429),
+        ("model_not_found", "PROVIDER_MODEL_NOT_FOUND", 404),
     ],
 )
 async def test_error_statuses_are_neither_followed_nor_echoed(
