@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 # What each benchmark prints when it has measured something (a figure and its unit).
 FIGURES = {
+    "checkpoint_lag.py": r"at SIGKILL: 2/2 INTERRUPTED; lost per window: [\d.]+ s",
     "fanout.py": r"longer than its slowest window",
     "fill_history.py": r"filled .*: 1,000 results .* in [\d.]+ s",
     "load.py": r"added inter-chunk gap: p50 [\d.]+ ms, p99 [\d.]+ ms",
