@@ -8,13 +8,13 @@ import shutil
 
 import pytest
 
-from tests.browser.conftest import REPO, Browser, Lab, unique, write_lab_settings
+from tests.browser.conftest import Browser, Lab, unique, write_lab_settings
 from tests.browser.test_board_daily import create_model, open_notebook, run_cell, write_notebook
 from tests.browser.test_workbench import wait_statuses
+from tests.support.docs_shots import docs_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
-DOCS = REPO / "docs"
 TRANSLATION = "@jupyterlab/translation-extension/plugin"
 
 
@@ -56,8 +56,7 @@ def test_the_board_speaks_english_by_default(lab: Lab, browser: Browser) -> None
     run_cell(page, notebook, 2)
     assert "LANGUAGE en" in notebook.locator(".jp-OutputArea-output").last.inner_text()
     browser.shot("language-board-en")
-    DOCS.mkdir(exist_ok=True)
-    board.screenshot(path=str(DOCS / "board-en.png"))
+    docs_screenshot(board, "board-en.png")
 
 
 def test_the_board_follows_jupyterlabs_chinese_setting(lab: Lab, browser: Browser) -> None:
@@ -89,7 +88,6 @@ def test_the_board_follows_jupyterlabs_chinese_setting(lab: Lab, browser: Browse
         run_cell(page, notebook, 2)
         assert "LANGUAGE zh" in notebook.locator(".jp-OutputArea-output").last.inner_text()
         browser.shot("language-board-zh")
-        DOCS.mkdir(exist_ok=True)
-        board.screenshot(path=str(DOCS / "board-zh.png"))
+        docs_screenshot(board, "board-zh.png")
     finally:
         shutil.rmtree(lab.root.parent / "lab-settings" / "@jupyterlab" / "translation-extension")

@@ -19,12 +19,12 @@ from tests.dashboard.browser import visit
 from tests.dashboard.servers import DashboardServer
 from tests.dashboard.test_daily import ALL_SUCCEEDED, new_user
 from tests.support.api import PASSWORD
+from tests.support.docs_shots import docs_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 EN = json.loads((REPO / "widgets/locales/en.json").read_text("utf-8"))
 ZH = json.loads((REPO / "widgets/locales/zh.json").read_text("utf-8"))
-DOCS = REPO / "docs"
 TABS = ("chat", "search", "experiments", "stats", "leaderboard", "keys")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -89,8 +89,7 @@ def test_a_chinese_browser_gets_the_dashboard_in_chinese_and_can_switch(
         entry.wait_for()
         assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", entry.inner_text())
         v.screenshot("language-zh-chat")
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "dashboard-zh.png"))
+        docs_screenshot(page, "dashboard-zh.png")
 
         # No English sentence on any tab.
         for index, name in enumerate(TABS):
