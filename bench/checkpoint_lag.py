@@ -75,13 +75,7 @@ def measure(backend: str, windows: int, seconds: float, tps: int) -> None:
         upstream = f"lag-{secrets.token_hex(3)};ttft_ms=0;tps={tps};tokens={tokens}"
         conversation = s.conversation([s.model(upstream) for _ in range(windows)])
         api = s.server.api_url
-        started = httpx.post(
-            f"{api}api/conversations/{conversation['id']}/messages",
-            headers=s.auth,
-            json={"content": "Explain query planning"},
-        )
-        started.raise_for_status()
-        turn_id = started.json()["turn_id"]
+        turn_id = s.send(conversation["id"], "Explain query planning")
         follower = Follower(s, turn_id)
         follower.start()
         lags: list[float] = []

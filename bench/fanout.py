@@ -36,13 +36,7 @@ TOKENS = 60
 def turn_seconds(client: httpx.Client, s: Stack, conversation_id: int) -> float:
     api = s.server.api_url
     start = time.perf_counter()
-    sent = client.post(
-        f"{api}api/conversations/{conversation_id}/messages",
-        headers=s.auth,
-        json={"content": "Compare these approaches."},
-    )
-    sent.raise_for_status()
-    turn_id = sent.json()["turn_id"]
+    turn_id = s.send(conversation_id, "Compare these approaches.", client)
     st = client.post(f"{api}streams/ticket", headers=s.auth, json={"turn_id": turn_id}).json()[
         "stream_token"
     ]

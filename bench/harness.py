@@ -57,6 +57,17 @@ class Stack:
         answer.raise_for_status()
         return answer.json()["id"]
 
+    def send(self, conversation_id: int, content: str, client: httpx.Client | None = None) -> int:
+        """Start a turn; its id. ``client``: a kept connection, for timed requests."""
+        post = client.post if client is not None else httpx.post
+        answer = post(
+            f"{self.server.api_url}api/conversations/{conversation_id}/messages",
+            headers=self.auth,
+            json={"content": content},
+        )
+        answer.raise_for_status()
+        return answer.json()["turn_id"]
+
     def conversation(self, model_ids: list[int]) -> dict:
         answer = httpx.post(
             self.server.api_url + "api/conversations",
